@@ -1,0 +1,80 @@
+"""The FastAPI app: create_app(settings) builds it with its services and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from audit.store import SqlAuditStore
+from hub.api import alerts, events
+from hub.api.deps import Services
+from hub.api.errors import on_validation_error
+from hub.domain.agencies import load_agency_types
+from hub.ingress import Ingress
+from hub.kafka import topics
+from hub.keys import load_or_create_key
+from hub.pseudonymise import Tokeniser
+from hub.relay import OutboxRelay
+from hub.settings import Settings
+from hub.store.db import create_schema, make_engine
+from hub.store.events import SqlEventStore
+from hub.store.principals import SqlPrincipalStore
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    store = SqlEventStore(engine)
+    audit = SqlAuditStore(engine)
+    audit.ensure_head()
+    tokeniser = Tokeniser(load_or_create_key(settings.data_dir / "keys" / "subject-token.key"))
+    ingress = Ingress(
+        store=store,
+        tokeniser=tokeniser,
+        agency_types=load_agency_types(),
+        events_topic=settings.topic(topics.EVENTS),
+        future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),
+    )
+    relay = None
+    if settings.kafka_bootstrap:
+        relay = OutboxRelay(
+            store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
+        )
+    return Services(settings, engine, SqlPrincipalStore(engine), ingress, audit, relay)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    services = build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(services.relay.run()) if services.relay else None
+        try:
+            yield
+        finally:
+            if task is not None and services.relay is not None:
+                services.relay.stop()
+                await task
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="The hub",
+        summary="Multi-agency domestic-abuse information-sharing hub",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.include_router(events.router)
+    app.include_router(alerts.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, object]:
+        return {"status": "ok", "relay": services.relay is not None}
+
+    return app

@@ -1,0 +1,68 @@
+"""The canonical event: what the hub stores and distributes after ingress.
+
+It holds subject tokens in place of people, never a name or an identifier in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Namespace for deterministic hub ids (uuid5); fixed forever, changing it re-keys everything.
+HUB_NAMESPACE = uuid.UUID("6f1c1d8e-55a4-4d0b-9d4e-2f0e0b1a7c11")
+
+
+def hub_event_id(agency_id: str, source_event_id: str) -> str:
+    """The hub's id for an agency's event: stable, so a resend maps to the same id."""
+    return str(uuid.uuid5(HUB_NAMESPACE, f"event\0{agency_id}\0{source_event_id}"))
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    token: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CanonicalEvent:
+    hub_id: str
+    source_id: str
+    agency_id: str
+    agency_type: str
+    type: str
+    time: datetime
+    recorded_at: datetime
+    lawful_basis: str | None
+    consent_ref: str | None
+    subjects: tuple[SubjectRef, ...]
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def victim_token(self) -> str:
+        return next(s.token for s in self.subjects if s.role == "victim")
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        body["time"] = self.time.isoformat()
+        body["recorded_at"] = self.recorded_at.isoformat()
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> CanonicalEvent:
+        body = json.loads(raw)
+        return cls(
+            hub_id=body["hub_id"],
+            source_id=body["source_id"],
+            agency_id=body["agency_id"],
+            agency_type=body["agency_type"],
+            type=body["type"],
+            time=datetime.fromisoformat(body["time"]),
+            recorded_at=datetime.fromisoformat(body["recorded_at"]),
+            lawful_basis=body["lawful_basis"],
+            consent_ref=body["consent_ref"],
+            subjects=tuple(SubjectRef(**s) for s in body["subjects"]),
+            data=body["data"],
+        )

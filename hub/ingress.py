@@ -1,0 +1,105 @@
+"""Ingress: check the sender's right, pseudonymise, and append to the event store.
+
+Errors (one tree, each says what to fix):
+
+    IngressError
+    ├── NotAllowedToSend   the agency type may not send this event type (HTTP 403)
+    ├── EventIdConflict    the event id was used before with different content (HTTP 409)
+    └── EventRejected      the event breaks a rule beyond its schema, e.g. future-dated (HTTP 422)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hub.contract import DashRiskAssessment, PoliceIncident, ReferralMade
+from hub.domain.agencies import AgencyType, refusal_to_send
+from hub.domain.events import CanonicalEvent, hub_event_id
+from hub.pseudonymise import Tokeniser
+from hub.store.events import SqlEventStore
+from hub.store.principals import Principal
+
+Incoming = PoliceIncident | DashRiskAssessment | ReferralMade
+
+
+class IngressError(Exception):
+    """An event was not accepted; str(error) says why and what to fix."""
+
+    field_path: tuple[str | int, ...] = ()
+
+
+class NotAllowedToSend(IngressError):
+    pass
+
+
+class EventIdConflict(IngressError):
+    pass
+
+
+class EventRejected(IngressError):
+    def __init__(self, message: str, field_path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.field_path = field_path
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: str
+    hub_id: str
+    duplicate: bool
+
+
+@dataclass
+class Ingress:
+    store: SqlEventStore
+    tokeniser: Tokeniser
+    agency_types: dict[str, AgencyType]
+    events_topic: str
+    future_tolerance: timedelta
+
+    def accept(self, incoming: Incoming, sender: Principal, now: datetime) -> Receipt:
+        """Append the event (once) and return its receipt; raise IngressError when refused."""
+        agency_type = self.agency_types.get(sender.role)
+        if sender.kind != "agency_system" or agency_type is None or sender.agency_id is None:
+            raise NotAllowedToSend("only agency systems may send events; use an agency's API key")
+        refusal = refusal_to_send(agency_type, incoming.type)
+        if refusal:
+            raise NotAllowedToSend(refusal)
+        if incoming.time > now + self.future_tolerance:
+            raise EventRejected(
+                f"time {incoming.time.isoformat()} is in the future (more than "
+                f"{int(self.future_tolerance.total_seconds())} s ahead of the hub's clock); "
+                "send the time the thing happened, with its UTC offset",
+                ("time",),
+            )
+        # keyed, so the stored hash cannot be used to test guesses about a person
+        content_hash = self.tokeniser.token("content", _canonical(incoming))
+        data = incoming.data.model_dump(mode="json", exclude={"subjects"})
+        if isinstance(incoming, DashRiskAssessment):
+            data["score"] = incoming.data.answers.count("yes")
+        event = CanonicalEvent(
+            hub_id=hub_event_id(sender.agency_id, incoming.id),
+            source_id=incoming.id,
+            agency_id=sender.agency_id,
+            agency_type=agency_type.name,
+            type=incoming.type,
+            time=incoming.time.astimezone(UTC),
+            recorded_at=now,
+            lawful_basis=incoming.lawfulbasis.value if incoming.lawfulbasis else None,
+            consent_ref=incoming.consentref,
+            subjects=self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
+            data=data,
+        )
+        result = self.store.append(event, content_hash, self.events_topic)
+        if not result.same_content:
+            raise EventIdConflict(
+                f"event id {incoming.id!r} was already accepted from your agency with different "
+                "content; give a corrected event a new id"
+            )
+        return Receipt(incoming.id, result.hub_id, duplicate=not result.stored)
+
+
+def _canonical(incoming: Incoming) -> str:
+    return json.dumps(incoming.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,102 @@
+"""Settings of the hub, read once from the environment by an entry point and passed down.
+
+Every setting is documented here and in the README's table; nothing reads the environment
+at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value the hub cannot use; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # HUB_DATA_DIR: where the SQLite database, keys and embedded-broker logs live.
+    data_dir: Path = Path(".hub-data")
+    # HUB_DATABASE_URL: SQLAlchemy URL; default SQLite file under the data directory.
+    # PostgreSQL: postgresql+psycopg://user@host:5432/dbname
+    database_url: str = ""
+    # HUB_KAFKA_BOOTSTRAP: host:port[,host:port]. Unset: the hub starts its embedded broker.
+    kafka_bootstrap: str = ""
+    # HUB_EMBEDDED_BROKER_PORT: loopback port for the embedded broker (0 = pick a free one).
+    embedded_broker_port: int = 0
+    # HUB_API_HOST / HUB_API_PORT: where the API listens (loopback by default).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # HUB_TOPIC_PARTITIONS: partitions of hub.events.v1 (ordering is per victim key).
+    topic_partitions: int = 4
+    # HUB_TOPIC_PREFIX: prepended to every topic name (tests use a unique one each).
+    topic_prefix: str = ""
+    # HUB_FUTURE_TOLERANCE_SECONDS: how far in the future an event time may lie (clock skew).
+    future_tolerance_seconds: int = 300
+    # HUB_DASH_HIGH_RISK: Dash "yes" count at or above which the visible-high-risk rule fires.
+    dash_high_risk: int = 14
+    # HUB_RELAY_POLL_SECONDS: how often the outbox relay looks for rows written elsewhere.
+    relay_poll_seconds: float = 0.2
+    # HUB_LOG_LEVEL: python logging level name.
+    log_level: str = "INFO"
+    # Set by the hub itself when it runs the embedded broker (Tansu needs client tuning).
+    embedded_broker: bool = field(default=False)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def with_bootstrap(self, bootstrap: str, *, embedded: bool) -> Settings:
+        return replace(self, kafka_bootstrap=bootstrap, embedded_broker=embedded)
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={raw!r} is not a whole number; set it to e.g. {default}"
+        ) from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number; set it to e.g. {default}") from None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment (or the mapping given, for tests)."""
+    env = dict(os.environ if env is None else env)
+    s = Settings(
+        data_dir=Path(env.get("HUB_DATA_DIR") or ".hub-data"),
+        database_url=env.get("HUB_DATABASE_URL", ""),
+        kafka_bootstrap=env.get("HUB_KAFKA_BOOTSTRAP", ""),
+        embedded_broker_port=_int(env, "HUB_EMBEDDED_BROKER_PORT", 0),
+        api_host=env.get("HUB_API_HOST") or "127.0.0.1",
+        api_port=_int(env, "HUB_API_PORT", 8000),
+        topic_partitions=_int(env, "HUB_TOPIC_PARTITIONS", 4),
+        topic_prefix=env.get("HUB_TOPIC_PREFIX", ""),
+        future_tolerance_seconds=_int(env, "HUB_FUTURE_TOLERANCE_SECONDS", 300),
+        dash_high_risk=_int(env, "HUB_DASH_HIGH_RISK", 14),
+        relay_poll_seconds=_float(env, "HUB_RELAY_POLL_SECONDS", 0.2),
+        log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
+        embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
+    )
+    if not 1 <= s.dash_high_risk <= 24:
+        raise SettingsError(f"HUB_DASH_HIGH_RISK={s.dash_high_risk} must be between 1 and 24")
+    if s.topic_partitions < 1:
+        raise SettingsError("HUB_TOPIC_PARTITIONS must be at least 1")
+    return s

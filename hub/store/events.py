@@ -1,0 +1,131 @@
+"""The event store: append-only, with the outbox row written in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.domain.events import CanonicalEvent
+from hub.store.schema import events, outbox
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    hub_id: str
+    stored: bool  # False: this agency already sent this event id
+    same_content: bool  # for a repeat: True when the resend carries the same content
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    seq: int
+    topic: str
+    key: str
+    value: str
+
+
+class SqlEventStore:
+    """Event store on SQLAlchemy (SQLite or PostgreSQL). Rows are inserted, never updated."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(self, event: CanonicalEvent, content_hash: str, topic: str) -> AppendResult:
+        """Store the event and its outbox row atomically; a repeated event id is stored once."""
+        body = event.to_json()
+        try:
+            with self._engine.begin() as conn:
+                seq = conn.execute(
+                    insert(events)
+                    .values(
+                        hub_id=event.hub_id,
+                        agency_id=event.agency_id,
+                        source_id=event.source_id,
+                        type=event.type,
+                        event_time=event.time,
+                        recorded_at=event.recorded_at,
+                        partition_key=event.victim_token,
+                        content_hash=content_hash,
+                        body=body,
+                    )
+                    .returning(events.c.seq)
+                ).scalar_one()
+                conn.execute(
+                    insert(outbox).values(
+                        event_seq=seq, topic=topic, key=event.victim_token, value=body
+                    )
+                )
+        except IntegrityError:
+            existing = self._content_hash(event.agency_id, event.source_id)
+            if existing is None:  # the conflict was something else: let it surface
+                raise
+            return AppendResult(event.hub_id, stored=False, same_content=existing == content_hash)
+        return AppendResult(event.hub_id, stored=True, same_content=True)
+
+    def _content_hash(self, agency_id: str, source_id: str) -> str | None:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(events.c.content_hash).where(
+                    events.c.agency_id == agency_id, events.c.source_id == source_id
+                )
+            ).scalar_one_or_none()
+
+    def get(self, hub_id: str) -> CanonicalEvent | None:
+        with self._engine.connect() as conn:
+            body = conn.execute(
+                select(events.c.body).where(events.c.hub_id == hub_id)
+            ).scalar_one_or_none()
+        return None if body is None else CanonicalEvent.from_json(body)
+
+    def read(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[int, CanonicalEvent]]:
+        """Events in store order after after_seq, for replay."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(events.c.seq, events.c.body)
+                .where(events.c.seq > after_seq)
+                .order_by(events.c.seq)
+                .limit(limit)
+            ).all()
+        return [(seq, CanonicalEvent.from_json(body)) for seq, body in rows]
+
+    def read_all(self, batch: int = 1000) -> Iterator[CanonicalEvent]:
+        after = 0
+        while rows := self.read(after, batch):
+            after = rows[-1][0]
+            yield from (e for _, e in rows)
+
+    def count(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    def pending_outbox(self, limit: int = 500) -> list[OutboxRow]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.value)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(limit)
+            ).all()
+        return [OutboxRow(*r) for r in rows]
+
+    def mark_published(self, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
+            )
+
+    def unpublished_count(self) -> int:
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                ).scalar_one()
+            )

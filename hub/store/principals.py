@@ -1,0 +1,82 @@
+"""Principals (agency systems and people) and their API keys, stored hashed.
+
+A key reads ``hubk_<key id>_<secret>``; the store keeps the key id and SHA-256 of the secret.
+The secret is 256 random bits, so a fast hash is enough (no password stretching needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hub.store.schema import principals
+
+PERSON_ROLES = ("marac_chair", "marac_coordinator", "ig_officer", "admin")
+
+
+class PrincipalError(ValueError):
+    """A principal cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    principal_id: str
+    name: str
+    kind: str  # "agency_system" or "person"
+    role: str  # agency type for systems, a PERSON_ROLES entry for people
+    agency_id: str | None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SqlPrincipalStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, name: str, kind: str, role: str, agency_id: str | None) -> tuple[Principal, str]:
+        """Create a principal and return it with its API key (shown once, never stored)."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        p = Principal(str(uuid.uuid4()), name, kind, role, agency_id)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(principals).values(
+                        principal_id=p.principal_id,
+                        name=name,
+                        kind=kind,
+                        role=role,
+                        agency_id=agency_id,
+                        key_id=key_id,
+                        key_hash=_hash(secret),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            raise PrincipalError(f"a principal named {name!r} already exists") from None
+        return p, f"hubk_{key_id}_{secret}"
+
+    def authenticate(self, api_key: str) -> Principal | None:
+        """The principal holding this key, or None for an unknown, malformed or revoked key."""
+        parts = api_key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "hubk":
+            return None
+        _, key_id, secret = parts
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(principals).where(
+                    principals.c.key_id == key_id, principals.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+            return None
+        return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id)
