@@ -1,7 +1,8 @@
 """The audit hash chain: pure functions, no storage.
 
-Each record's hash is SHA-256 over the previous record's hash and the record's canonical
-JSON body, so editing, removing, inserting or reordering any record breaks every later link.
+Each record's hash is SHA-256 over the previous record's hash, the record's sequence number
+and id, and its canonical JSON body, so editing, removing, inserting or reordering any
+record breaks every later link.
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ def canonical_json(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def link_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(bytes.fromhex(prev_hash) + body.encode("utf-8")).hexdigest()
+def link_hash(prev_hash: str, seq: int, record_id: str, body: str) -> str:
+    """SHA-256 over the previous hash, this record's position and id, and its body: every
+    stored column of the record is bound by the hash."""
+    header = f"{seq}\n{record_id}\n".encode()
+    return hashlib.sha256(bytes.fromhex(prev_hash) + header + body.encode("utf-8")).hexdigest()
 
 
 def chain_next(prev_seq: int, prev_hash: str, record_id: str, body: str) -> ChainedRecord:
     """The record that follows (prev_seq, prev_hash) in the chain."""
-    return ChainedRecord(prev_seq + 1, record_id, body, prev_hash, link_hash(prev_hash, body))
+    seq = prev_seq + 1
+    return ChainedRecord(
+        seq, record_id, body, prev_hash, link_hash(prev_hash, seq, record_id, body)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,6 @@ def _first_problem(r: ChainedRecord, prev_seq: int, prev_hash: str) -> str | Non
         return (
             f"record {r.seq} does not link to record {prev_seq}: a record was removed or inserted"
         )
-    if link_hash(r.prev_hash, r.body) != r.hash:
+    if link_hash(r.prev_hash, r.seq, r.record_id, r.body) != r.hash:
         return f"record {r.seq} does not match its hash: its contents were edited"
     return None

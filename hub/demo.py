@@ -65,7 +65,8 @@ async def _run(settings: Settings, duration: float | None, families: int) -> Non
     if serving.done():
         await serving
         return
-    base = f"http://{settings.api_host}:{settings.api_port}"
+    port = server.servers[0].sockets[0].getsockname()[1]  # the real one when asked for port 0
+    base = f"http://{settings.api_host}:{port}"
     print(f"hub demo: API on {base} (OpenAPI docs at {base}/docs); Ctrl-C stops")
     helpers = [
         asyncio.create_task(

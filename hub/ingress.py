@@ -18,7 +18,7 @@ from hub.contract import DashRiskAssessment, PoliceIncident, ReferralMade
 from hub.domain.agencies import AgencyType, refusal_to_send
 from hub.domain.events import CanonicalEvent, hub_event_id
 from hub.pseudonymise import Tokeniser
-from hub.store.events import SqlEventStore
+from hub.store.events import AppendResult, SqlEventStore
 from hub.store.principals import Principal
 
 Incoming = PoliceIncident | DashRiskAssessment | ReferralMade
@@ -61,6 +61,13 @@ class Ingress:
 
     def accept(self, incoming: Incoming, sender: Principal, now: datetime) -> Receipt:
         """Append the event (once) and return its receipt; raise IngressError when refused."""
+        event, content_hash = self.prepare(incoming, sender, now)
+        return self.receipt(incoming, self.store.append(event, content_hash, self.events_topic))
+
+    def prepare(
+        self, incoming: Incoming, sender: Principal, now: datetime
+    ) -> tuple[CanonicalEvent, str]:
+        """Check the sender's right and the time, and build the pseudonymised canonical event."""
         agency_type = self.agency_types.get(sender.role)
         if sender.kind != "agency_system" or agency_type is None or sender.agency_id is None:
             raise NotAllowedToSend("only agency systems may send events; use an agency's API key")
@@ -92,7 +99,11 @@ class Ingress:
             subjects=self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
             data=data,
         )
-        result = self.store.append(event, content_hash, self.events_topic)
+        return event, content_hash
+
+    @staticmethod
+    def receipt(incoming: Incoming, result: AppendResult) -> Receipt:
+        """The answer for a stored (or already stored) event; a changed resend is a conflict."""
         if not result.same_content:
             raise EventIdConflict(
                 f"event id {incoming.id!r} was already accepted from your agency with different "

@@ -20,8 +20,10 @@ class Tokeniser:
             raise ValueError("the subject-token key must be at least 32 bytes")
         self._key = key
 
-    def token(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+    def token(self, kind: str, *values: str) -> str:
+        """HMAC over the parts, each length-prefixed so no two part lists read the same."""
+        message = "".join(f"{len(part)}:{part}" for part in (kind, *values)).encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return "st_" + base64.b32encode(digest[:20]).decode().lower()
 
     def subject_token(self, ids: Identifiers, agency_id: str) -> str:
@@ -32,7 +34,7 @@ class Tokeniser:
             return self.token("pnc", ids.pnc_id.upper().replace(" ", ""))
         if ids.local_authority_id:
             return self.token("la", ids.local_authority_id.upper())
-        return self.token(f"agency:{agency_id}", ids.agency_ref or "")
+        return self.token("agency", agency_id, ids.agency_ref or "")
 
     def pseudonymise(self, subjects: list[Subject], agency_id: str) -> tuple[SubjectRef, ...]:
         return tuple(

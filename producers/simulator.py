@@ -49,9 +49,10 @@ def _person(rng: random.Random, n: int, offender: bool = False) -> FakePerson:
     return FakePerson(name, f"999{n:07d}", pnc)
 
 
-def make_families(count: int, seed: int = 7) -> list[FakeFamily]:
+def make_families(count: int, seed: int = 7, first: int = 0) -> list[FakeFamily]:
+    """count fake families; people are numbered from first (NHS numbers 999 + 7 digits)."""
     rng = random.Random(seed)
-    families, n = [], 0
+    families, n = [], first
     for _ in range(count):
         victim, perp = _person(rng, n), _person(rng, n + 1, offender=True)
         kids = tuple(_person(rng, n + 2 + k) for k in range(rng.choice([0, 0, 1, 2])))

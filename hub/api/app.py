@@ -21,6 +21,7 @@ from hub.keys import load_or_create_key
 from hub.pseudonymise import Tokeniser
 from hub.relay import OutboxRelay
 from hub.settings import Settings
+from hub.store.batching import BatchingAppender
 from hub.store.db import create_schema, make_engine
 from hub.store.events import SqlEventStore
 from hub.store.principals import SqlPrincipalStore
@@ -45,7 +46,8 @@ def build_services(settings: Settings) -> Services:
         relay = OutboxRelay(
             store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
         )
-    return Services(settings, engine, SqlPrincipalStore(engine), ingress, audit, relay)
+    appender = BatchingAppender(store)
+    return Services(settings, engine, SqlPrincipalStore(engine), ingress, audit, appender, relay)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -53,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.appender.start()
         task = asyncio.create_task(services.relay.run()) if services.relay else None
         try:
             yield
@@ -60,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
             if task is not None and services.relay is not None:
                 services.relay.stop()
                 await task
+            services.appender.stop()
             services.engine.dispose()
 
     app = FastAPI(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -13,7 +14,8 @@ from audit.store import SqlAuditStore
 from hub.ingress import Ingress
 from hub.relay import OutboxRelay
 from hub.settings import Settings
-from hub.store.principals import Principal, SqlPrincipalStore
+from hub.store.batching import BatchingAppender
+from hub.store.principals import KeyCache, Principal, SqlPrincipalStore
 
 
 @dataclass
@@ -23,10 +25,12 @@ class Services:
     principals: SqlPrincipalStore
     ingress: Ingress
     audit: SqlAuditStore
+    appender: BatchingAppender
     relay: OutboxRelay | None = None
+    key_cache: KeyCache = field(default_factory=KeyCache)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -36,7 +40,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="The API key issued by `hub agencies add`")
 
 
-def authenticate(
+async def authenticate(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -46,7 +50,13 @@ def authenticate(
             "send your API key as 'Authorization: Bearer hubk_…'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = services.principals.authenticate(credentials.credentials)
+    principal = services.key_cache.get(credentials.credentials)
+    if principal is None:
+        principal = await asyncio.to_thread(
+            services.principals.authenticate, credentials.credentials
+        )
+        if principal is not None:
+            services.key_cache.put(credentials.credentials, principal)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

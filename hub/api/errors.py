@@ -27,10 +27,12 @@ def _error(loc: Sequence[Any], msg: str, kind: str) -> dict[str, Any]:
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        _error(e.get("loc", ()), str(e.get("msg", "invalid")), str(e.get("type", "invalid")))
-        for e in exc.errors()
-    ]
+    errors = []
+    for e in exc.errors():
+        loc, kind = tuple(e.get("loc", ())), str(e.get("type", "invalid"))
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "type")  # the discriminator is the field to fix
+        errors.append(_error(loc, str(e.get("msg", "invalid")), kind))
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors}
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -42,10 +41,11 @@ async def post_event(
 ) -> EventAccepted:
     """Accept one event. Answers 202 only once the event is stored; a resend of the same id
     (same content) gets the same answer, with the header `Hub-Duplicate: true`."""
+    ingress = services.ingress
     try:
-        receipt = await asyncio.to_thread(
-            services.ingress.accept, event, principal, datetime.now(UTC)
-        )
+        canonical, content_hash = ingress.prepare(event, principal, datetime.now(UTC))
+        result = await services.appender.append(canonical, content_hash, ingress.events_topic)
+        receipt = ingress.receipt(event, result)
     except NotAllowedToSend as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except EventIdConflict as exc:

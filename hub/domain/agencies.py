@@ -27,7 +27,7 @@ def load_agency_types(text: str | None = None) -> dict[str, AgencyType]:
 
 def refusal_to_send(agency_type: AgencyType, event_type: str) -> str | None:
     """Why this agency type may not send this event type, or None when it may."""
-    if event_type in agency_type.may_send:
+    if event_type in agency_type.may_send or "*" in agency_type.may_send:
         return None
     allowed = ", ".join(sorted(agency_type.may_send))
     return (

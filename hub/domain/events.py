@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Namespace for deterministic hub ids (uuid5); fixed forever, changing it re-keys everything.
@@ -40,14 +40,32 @@ class CanonicalEvent:
     subjects: tuple[SubjectRef, ...]
     data: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # One clock for everything stored and compared: UTC instants.
+        for name in ("time", "recorded_at"):
+            value: datetime = getattr(self, name)
+            if value.tzinfo is None:
+                raise ValueError(f"{name} must carry a UTC offset")
+            object.__setattr__(self, name, value.astimezone(UTC))
+
     @property
     def victim_token(self) -> str:
         return next(s.token for s in self.subjects if s.role == "victim")
 
     def to_json(self) -> str:
-        body = asdict(self)
-        body["time"] = self.time.isoformat()
-        body["recorded_at"] = self.recorded_at.isoformat()
+        body = {
+            "hub_id": self.hub_id,
+            "source_id": self.source_id,
+            "agency_id": self.agency_id,
+            "agency_type": self.agency_type,
+            "type": self.type,
+            "time": self.time.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "lawful_basis": self.lawful_basis,
+            "consent_ref": self.consent_ref,
+            "subjects": [{"role": s.role, "token": s.token} for s in self.subjects],
+            "data": self.data,
+        }
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
     @classmethod

@@ -8,6 +8,7 @@ end in the same state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from hub.domain.events import CanonicalEvent
@@ -68,14 +69,25 @@ def _union(items: tuple[str, ...], *new: str | None) -> tuple[str, ...]:
     return tuple(sorted(set(items) | {n for n in new if n}))
 
 
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _earliest(current: str | None, new: datetime) -> str:
+    return new.isoformat() if current is None or new < _instant(current) else current
+
+
+def _latest(current: str | None, new: datetime) -> str:
+    return new.isoformat() if current is None or new > _instant(current) else current
+
+
 def apply_event(p: VictimProjection, e: CanonicalEvent) -> VictimProjection:
     """Fold one event into the victim's projection (the caller skips events already applied)."""
-    t = e.time.isoformat()
     dash = p.latest_dash
     if e.type == "risk.dash":
-        candidate = DashSnapshot(int(e.data["score"]), t, e.hub_id)
-        # latest by event time; ties broken by id so arrival order never matters
-        if dash is None or (candidate.time, candidate.hub_id) > (dash.time, dash.hub_id):
+        candidate = DashSnapshot(int(e.data["score"]), e.time.isoformat(), e.hub_id)
+        # latest by event time (as instants); ties broken by id so arrival order never matters
+        if dash is None or (e.time, e.hub_id) > (_instant(dash.time), dash.hub_id):
             dash = candidate
     perpetrators = tuple(s.token for s in e.subjects if s.role == "perpetrator")
     return replace(
@@ -83,8 +95,8 @@ def apply_event(p: VictimProjection, e: CanonicalEvent) -> VictimProjection:
         event_count=p.event_count + 1,
         incident_count=p.incident_count + (e.type == "police.incident"),
         referral_count=p.referral_count + (e.type == "referral.made"),
-        first_event_time=min(filter(None, (p.first_event_time, t))),
-        last_event_time=max(filter(None, (p.last_event_time, t))),
+        first_event_time=_earliest(p.first_event_time, e.time),
+        last_event_time=_latest(p.last_event_time, e.time),
         latest_dash=dash,
         perpetrators=_union(p.perpetrators, *perpetrators),
         agencies=_union(p.agencies, e.agency_id),

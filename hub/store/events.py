@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,20 @@ class OutboxRow:
     value: str
 
 
+def _event_row(event: CanonicalEvent, content_hash: str) -> dict[str, Any]:
+    return {
+        "hub_id": event.hub_id,
+        "agency_id": event.agency_id,
+        "source_id": event.source_id,
+        "type": event.type,
+        "event_time": event.time,
+        "recorded_at": event.recorded_at,
+        "partition_key": event.victim_token,
+        "content_hash": content_hash,
+        "body": event.to_json(),
+    }
+
+
 class SqlEventStore:
     """Event store on SQLAlchemy (SQLite or PostgreSQL). Rows are inserted, never updated."""
 
@@ -36,35 +51,69 @@ class SqlEventStore:
 
     def append(self, event: CanonicalEvent, content_hash: str, topic: str) -> AppendResult:
         """Store the event and its outbox row atomically; a repeated event id is stored once."""
-        body = event.to_json()
+        return self.append_many([(event, content_hash, topic)])[0]
+
+    def append_many(self, items: Sequence[tuple[CanonicalEvent, str, str]]) -> list[AppendResult]:
+        """Append several events in one transaction (group commit), each at most once.
+
+        Results are in the order given. An (agency, event id) already stored, or repeated
+        within items, is not stored again; its result says whether the content matched.
+        """
         try:
-            with self._engine.begin() as conn:
-                seq = conn.execute(
-                    insert(events)
-                    .values(
-                        hub_id=event.hub_id,
-                        agency_id=event.agency_id,
-                        source_id=event.source_id,
-                        type=event.type,
-                        event_time=event.time,
-                        recorded_at=event.recorded_at,
-                        partition_key=event.victim_token,
-                        content_hash=content_hash,
-                        body=body,
-                    )
-                    .returning(events.c.seq)
-                ).scalar_one()
-                conn.execute(
-                    insert(outbox).values(
-                        event_seq=seq, topic=topic, key=event.victim_token, value=body
+            return self._append_many(items)
+        except IntegrityError:
+            if len(items) == 1:
+                # another writer stored the same (agency, id) between our check and insert
+                event, content_hash, _topic = items[0]
+                existing = self._content_hash(event.agency_id, event.source_id)
+                if existing is None:
+                    raise
+                return [AppendResult(event.hub_id, False, existing == content_hash)]
+            return [r for item in items for r in self.append_many([item])]
+
+    def _append_many(self, items: Sequence[tuple[CanonicalEvent, str, str]]) -> list[AppendResult]:
+        with self._engine.begin() as conn:
+            known: dict[tuple[str, str], str] = {
+                (a, s): h
+                for a, s, h in conn.execute(
+                    select(events.c.agency_id, events.c.source_id, events.c.content_hash).where(
+                        events.c.source_id.in_({e.source_id for e, _, _ in items})
                     )
                 )
-        except IntegrityError:
-            existing = self._content_hash(event.agency_id, event.source_id)
-            if existing is None:  # the conflict was something else: let it surface
-                raise
-            return AppendResult(event.hub_id, stored=False, same_content=existing == content_hash)
-        return AppendResult(event.hub_id, stored=True, same_content=True)
+            }
+            results: list[AppendResult] = []
+            new_rows, new_topics = [], []
+            for event, content_hash, topic in items:
+                ident = (event.agency_id, event.source_id)
+                if ident in known:
+                    results.append(AppendResult(event.hub_id, False, known[ident] == content_hash))
+                    continue
+                known[ident] = content_hash
+                results.append(AppendResult(event.hub_id, True, True))
+                new_rows.append(_event_row(event, content_hash))
+                new_topics.append(topic)
+            if new_rows:
+                seqs = (
+                    conn.execute(
+                        insert(events).returning(events.c.seq, sort_by_parameter_order=True),
+                        new_rows,
+                    )
+                    .scalars()
+                    .all()
+                )
+                conn.execute(
+                    insert(outbox),
+                    [
+                        {
+                            "event_seq": seq,
+                            "topic": topic,
+                            "key": row["partition_key"],
+                            "value": row["body"],
+                        }
+                        for seq, topic, row in zip(seqs, new_topics, new_rows, strict=True)
+                    ],
+                )
+        return results
 
     def _content_hash(self, agency_id: str, source_id: str) -> str | None:
         with self._engine.connect() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,3 +81,27 @@ class SqlPrincipalStore:
         if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
             return None
         return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id)
+
+
+class KeyCache:
+    """Recently authenticated keys, so a busy agency system is not looked up per request.
+
+    Keyed by the SHA-256 of the whole key (the key itself is not kept); an entry lives
+    ``ttl_seconds``, which bounds how long a revoked key keeps working.
+    """
+
+    def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, api_key: str) -> Principal | None:
+        entry = self._entries.get(_hash(api_key))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, api_key: str, principal: Principal) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[_hash(api_key)] = (time.monotonic() + self._ttl, principal)

@@ -1,0 +1,203 @@
+"""Contract of the event store, run against every database it supports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hub.domain.events import CanonicalEvent
+from hub.store.events import SqlEventStore
+from hub.store.schema import outbox
+from tests.unit.canonical import EVENT_TIME, VICTIM, canonical_event, dash_event
+
+TOPIC = "test.hub.events.v1"
+
+
+def outbox_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one())
+
+
+def numbered(n: int) -> list[CanonicalEvent]:
+    # event times run backwards, so store order and event-time order differ
+    return [
+        canonical_event(f"TEST-EVENT-{i}", time=EVENT_TIME - timedelta(hours=i)) for i in range(n)
+    ]
+
+
+class EventStoreContract:
+    @pytest.fixture
+    def engine(self) -> Engine:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, engine: Engine) -> SqlEventStore:
+        return SqlEventStore(engine)
+
+    # --- append ---------------------------------------------------------------------------
+
+    def test_append_stores_the_event_and_exactly_one_outbox_row(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        e = dash_event(16)
+        result = store.append(e, "hash-1", TOPIC)
+        assert (result.hub_id, result.stored, result.same_content) == (e.hub_id, True, True)
+        assert store.count() == 1
+        assert outbox_rows(engine) == 1
+        [row] = store.pending_outbox()
+        assert (row.topic, row.key) == (TOPIC, VICTIM)
+        assert CanonicalEvent.from_json(row.value) == e
+
+    def test_event_and_outbox_row_are_written_together_or_not_at_all(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        # An outbox row already claiming event seq 1 makes the outbox insert of the first
+        # event fail after its event row was inserted: the event row must be rolled back.
+        with engine.begin() as conn:
+            conn.execute(insert(outbox).values(event_seq=1, topic=TOPIC, key="k", value="{}"))
+        e = canonical_event()
+        with pytest.raises(IntegrityError):
+            store.append(e, "hash-1", TOPIC)
+        assert store.count() == 0
+        assert store.get(e.hub_id) is None
+        assert outbox_rows(engine) == 1
+
+    def test_stored_event_reads_back_equal(self, store: SqlEventStore) -> None:
+        e = dash_event(9, consent_ref="TEST-C-1")
+        store.append(e, "hash-1", TOPIC)
+        assert store.get(e.hub_id) == e
+        assert store.get("00000000-0000-0000-0000-000000000000") is None
+
+    def test_read_returns_events_in_append_order_with_increasing_seqs(
+        self, store: SqlEventStore
+    ) -> None:
+        appended = numbered(5)
+        for e in appended:
+            store.append(e, f"hash-{e.source_id}", TOPIC)
+        rows = store.read()
+        seqs = [seq for seq, _ in rows]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 5
+        assert [e for _, e in rows] == appended
+        assert [e for _, e in store.read(after_seq=seqs[1], limit=2)] == appended[2:4]
+        assert store.read(after_seq=seqs[-1]) == []
+
+    def test_read_all_returns_every_event_in_append_order(self, store: SqlEventStore) -> None:
+        appended = numbered(5)
+        for e in appended:
+            store.append(e, f"hash-{e.source_id}", TOPIC)
+        assert list(store.read_all(batch=2)) == appended
+        assert list(store.read_all()) == appended
+
+    def test_empty_store_reads_nothing(self, store: SqlEventStore) -> None:
+        assert store.count() == 0
+        assert store.read() == []
+        assert list(store.read_all()) == []
+        assert store.pending_outbox() == []
+        assert store.unpublished_count() == 0
+
+    # --- repeats ----------------------------------------------------------------------------
+
+    def test_repeat_with_same_content_is_stored_once(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        e = canonical_event()
+        store.append(e, "hash-1", TOPIC)
+        again = store.append(e, "hash-1", TOPIC)
+        assert (again.hub_id, again.stored, again.same_content) == (e.hub_id, False, True)
+        assert store.count() == 1
+        assert outbox_rows(engine) == 1
+
+    def test_repeat_with_different_content_is_reported_and_not_stored(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        e = canonical_event()
+        store.append(e, "hash-1", TOPIC)
+        changed = canonical_event(data={"abuse_types": ["economic"]})
+        result = store.append(changed, "hash-2", TOPIC)
+        assert (result.stored, result.same_content) == (False, False)
+        assert store.get(e.hub_id) == e
+        assert store.count() == 1
+        assert outbox_rows(engine) == 1
+
+    def test_same_source_id_from_another_agency_is_another_event(
+        self, store: SqlEventStore
+    ) -> None:
+        police = canonical_event("TEST-42", agency_id="TEST-POLICE-A")
+        health = canonical_event("TEST-42", agency_id="TEST-AE-A", agency_type="health_ae")
+        assert store.append(police, "hash-1", TOPIC).stored
+        assert store.append(health, "hash-1", TOPIC).stored
+        assert store.count() == 2
+        assert store.get(health.hub_id) == health
+
+    def test_append_many_stores_a_batch_once_in_order(self, store: SqlEventStore) -> None:
+        first, second = numbered(2)
+        store.append(first, "hash-first", TOPIC)
+        results = store.append_many(
+            [
+                (first, "hash-first", TOPIC),
+                (second, "hash-second", TOPIC),
+                (second, "hash-changed", TOPIC),
+            ]
+        )
+        assert [(r.hub_id, r.stored, r.same_content) for r in results] == [
+            (first.hub_id, False, True),
+            (second.hub_id, True, True),
+            (second.hub_id, False, False),
+        ]
+        assert list(store.read_all()) == [first, second]
+        assert store.unpublished_count() == 2
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    def test_outbox_rows_are_pending_until_marked_published(self, store: SqlEventStore) -> None:
+        appended = numbered(3)
+        for e in appended:
+            store.append(e, f"hash-{e.source_id}", TOPIC)
+        pending = store.pending_outbox()
+        assert [CanonicalEvent.from_json(r.value) for r in pending] == appended
+        assert store.unpublished_count() == 3
+        assert store.pending_outbox(limit=2) == pending[:2]
+
+        store.mark_published([pending[0].seq, pending[1].seq])
+        assert store.unpublished_count() == 1
+        assert store.pending_outbox() == [pending[2]]
+
+        store.mark_published([])
+        store.mark_published([pending[0].seq])  # publishing again is harmless
+        assert store.pending_outbox() == [pending[2]]
+
+        store.mark_published([pending[2].seq])
+        assert store.unpublished_count() == 0
+        assert store.pending_outbox() == []
+        assert store.count() == 3  # publishing never removes events
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def test_times_with_a_non_utc_offset_come_back_as_the_same_instant(
+        self, store: SqlEventStore
+    ) -> None:
+        event_time = datetime(2026, 3, 1, 23, 30, 15, 250, tzinfo=timezone(timedelta(hours=2)))
+        recorded_at = datetime(2026, 3, 1, 17, 0, tzinfo=timezone(timedelta(hours=-5)))
+        e = canonical_event(time=event_time, recorded_at=recorded_at)
+        store.append(e, "hash-1", TOPIC)
+        got = store.get(e.hub_id)
+        assert got is not None
+        assert got.time == datetime(2026, 3, 1, 21, 30, 15, 250, tzinfo=UTC)
+        assert got.recorded_at == datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
+        [(_, read_back)] = store.read()
+        assert read_back.time == event_time
+
+
+class TestSqliteEventStore(EventStoreContract):
+    @pytest.fixture
+    def engine(self, sqlite_engine: Engine) -> Engine:
+        return sqlite_engine
+
+
+class TestPostgresEventStore(EventStoreContract):
+    @pytest.fixture
+    def engine(self, postgres_engine: Engine) -> Engine:
+        return postgres_engine

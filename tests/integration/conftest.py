@@ -1,0 +1,98 @@
+"""Fixtures for integration tests: a real Tansu broker, real databases, the hub's processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.kafka.embedded import EmbeddedBroker, free_port, stop_process
+from hub.kafka.topics import ensure_topics
+from hub.settings import Settings
+from hub.stack import child_env, start_worker
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """Poll condition until it returns something truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)  # polling interval of a condition wait with a deadline
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    b = EmbeddedBroker.start(tmp_path_factory.mktemp("broker"))
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path, broker: EmbeddedBroker) -> Settings:
+    """Settings for one test: its own data dir, database and topics on the shared broker."""
+    s = Settings(
+        data_dir=tmp_path / "data",
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        topic_partitions=2,
+        relay_poll_seconds=0.05,
+    ).with_bootstrap(broker.bootstrap, embedded=True)
+    ensure_topics(s)
+    return s
+
+
+class RunningHub:
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        self.settings = settings
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+
+@pytest.fixture
+def running_hub(hub_settings: Settings) -> Iterator[RunningHub]:
+    """A worker process and an API process (with its relay) for this test."""
+    from hub.api.app import build_services
+
+    build_services(hub_settings).engine.dispose()  # schema and keys exist before both start
+    port = free_port()
+    env = child_env(hub_settings) | {"HUB_API_PORT": str(port), "HUB_LOG_LEVEL": "WARNING"}
+    log = open(hub_settings.data_dir / "api.log", "ab")  # noqa: SIM115 - closed below
+    api = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    worker = start_worker(hub_settings)
+    hub = RunningHub(hub_settings, f"http://127.0.0.1:{port}")
+
+    def healthy() -> bool:
+        try:
+            return hub.http.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            assert api.poll() is None, f"API exited; see {hub_settings.data_dir / 'api.log'}"
+            return False
+
+    try:
+        wait_for(healthy, 30, "the API to answer /healthz")
+        yield hub
+    finally:
+        hub.http.close()
+        stop_process(worker, "worker", 20)
+        stop_process(api, "api", 20)
+        log.close()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = os.environ.get("HUB_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HUB_TEST_POSTGRES_URL not set")
+    return url

@@ -1,0 +1,119 @@
+"""The whole path on real parts: HTTP → event store → outbox relay → Tansu → faust worker →
+SQL read model → HTTP alert read → audit record → `hub audit verify`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from kafka import KafkaProducer
+from sqlalchemy import select
+
+from hub.api.app import build_services
+from hub.kafka import topics
+from hub.keys import load_or_create_key
+from hub.pseudonymise import Tokeniser
+from hub.stack import child_env
+from hub.store.readmodels import get_projection
+from hub.store.schema import events
+from tests import builders as b
+from tests.integration.conftest import RunningHub, wait_for
+
+
+def _keys(hub: RunningHub) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    services = build_services(hub.settings)
+
+    def bearer(name: str, kind: str, role: str) -> dict[str, str]:
+        agency = name if kind == "agency_system" else None
+        return {"Authorization": f"Bearer {services.principals.add(name, kind, role, agency)[1]}"}
+
+    return (
+        bearer("TEST-POLICE-A", "agency_system", "police"),
+        bearer("TEST-IDVA-A", "agency_system", "idva"),
+        bearer("Chair Example", "person", "marac_chair"),
+    )
+
+
+def _token(hub: RunningHub, nhs: str) -> str:
+    key = load_or_create_key(hub.settings.data_dir / "keys" / "subject-token.key")
+    return Tokeniser(key).token("nhs", nhs)
+
+
+def test_event_in_alert_out_disclosure_audited(running_hub: RunningHub) -> None:
+    hub = running_hub
+    police, idva, chair = _keys(hub)
+    high = b.dash(16, subjects=[b.victim("9990000101")])
+    posts = [
+        (police, b.incident(subjects=[b.victim("9990000101"), b.perpetrator()])),
+        (idva, high),
+        (idva, b.dash(13, subjects=[b.victim("9990000202", "Jo Testperson")])),
+        (idva, high),  # resent: stored once
+    ]
+    for headers, event in posts:
+        r = hub.http.post("/v1/events", json=event, headers=headers)
+        assert r.status_code == 202, r.text
+
+    def alerts() -> list[dict]:
+        r = hub.http.get("/v1/alerts", headers=chair)
+        assert r.status_code == 200, r.text
+        return r.json()["alerts"]
+
+    engine = build_services(hub.settings).engine
+    victim_a, victim_b = _token(hub, "9990000101"), _token(hub, "9990000202")
+    # both victims projected: the worker has seen every event, not only the alerting one
+    wait_for(lambda: get_projection(engine, victim_b), 60, "the second victim's projection")
+    [alert] = wait_for(alerts, 60, "the visible-high-risk alert")
+    assert alert["rule"] == "visible_high_risk"
+    assert alert["victim_token"] == victim_a
+    assert "16 of 24" in alert["reason"]
+    with engine.connect() as conn:
+        high_id = conn.execute(
+            select(events.c.hub_id).where(events.c.source_id == high["id"])
+        ).scalar_one()
+    assert alert["triggering_event_ids"] == [high_id]
+    assert get_projection(engine, victim_a).event_count == 2
+
+    # the read was a disclosure: audited, and the chain verifies from the command line
+    verify = subprocess.run(
+        [sys.executable, "-m", "hub", "audit", "verify"],
+        env=child_env(hub.settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stderr
+    records = [json.loads(r.body) for r in build_services(hub.settings).audit.records()]
+    assert records and all(r["subjects"] == sorted(alert["subject_tokens"]) for r in records)
+    assert all(r["items"] == [alert["alert_id"]] for r in records)
+
+
+def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> None:
+    hub = running_hub
+    _police, idva, chair = _keys(hub)
+    high = b.dash(15, subjects=[b.victim("9990000303")])
+    assert hub.http.post("/v1/events", json=high, headers=idva).status_code == 202
+    engine = build_services(hub.settings).engine
+    victim = _token(hub, "9990000303")
+    wait_for(lambda: get_projection(engine, victim), 60, "the projection")
+
+    # Redeliver the stored event straight onto the topic, as a relay crash would, then send
+    # a new event for the same victim (same key, same partition, so processed after it).
+    store = build_services(hub.settings).ingress.store
+    [(_seq, stored)] = store.read()
+    producer = KafkaProducer(bootstrap_servers=hub.settings.kafka_bootstrap, acks="all")
+    producer.send(
+        hub.settings.topic(topics.EVENTS), stored.to_json().encode(), key=victim.encode()
+    ).get(timeout=30)
+    producer.close()
+    later = b.dash(8, subjects=[b.victim("9990000303")], time="2026-04-01T10:00:00Z")
+    assert hub.http.post("/v1/events", json=later, headers=idva).status_code == 202
+
+    wait_for(
+        lambda: (p := get_projection(engine, victim)) and p.latest_dash.score == 8,
+        60,
+        "the later event to be projected",
+    )
+    assert get_projection(engine, victim).event_count == 2  # the redelivery changed nothing
+    r = hub.http.get("/v1/alerts", headers=chair)
+    assert [a["victim_token"] for a in r.json()["alerts"]] == [victim]

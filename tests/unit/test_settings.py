@@ -1,0 +1,125 @@
+"""Settings read from the environment (a plain dict here) with errors that name the variable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hub.settings import Settings, SettingsError, load_settings
+
+INTEGER_VARIABLES = [
+    "HUB_EMBEDDED_BROKER_PORT",
+    "HUB_API_PORT",
+    "HUB_TOPIC_PARTITIONS",
+    "HUB_FUTURE_TOLERANCE_SECONDS",
+    "HUB_DASH_HIGH_RISK",
+]
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    s = load_settings({})
+    assert s == Settings()
+    assert s.data_dir == Path(".hub-data")
+    assert s.kafka_bootstrap == ""  # the hub starts its embedded broker
+    assert (s.api_host, s.api_port) == ("127.0.0.1", 8000)
+    assert s.dash_high_risk == 14
+    assert s.topic_partitions == 4
+    assert s.future_tolerance_seconds == 300
+    assert s.log_level == "INFO"
+    assert s.embedded_broker is False
+
+
+def test_given_mapping_is_used_instead_of_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUB_API_PORT", "9999")
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "env-broker:9092")
+    s = load_settings({})
+    assert s.api_port == 8000
+    assert s.kafka_bootstrap == ""
+
+
+def test_process_environment_is_read_when_no_mapping_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUB_API_PORT", "8123")
+    assert load_settings().api_port == 8123
+
+
+def test_values_are_read() -> None:
+    s = load_settings(
+        {
+            "HUB_KAFKA_BOOTSTRAP": "broker-a:9092,broker-b:9092",
+            "HUB_API_PORT": "8081",
+            "HUB_DASH_HIGH_RISK": "12",
+            "HUB_RELAY_POLL_SECONDS": "0.5",
+            "HUB_TOPIC_PREFIX": "test.",
+            "HUB_LOG_LEVEL": "debug",
+            "HUB_EMBEDDED_BROKER": "1",
+        }
+    )
+    assert s.kafka_bootstrap == "broker-a:9092,broker-b:9092"
+    assert s.api_port == 8081
+    assert s.dash_high_risk == 12
+    assert s.relay_poll_seconds == 0.5
+    assert s.topic("hub.events.v1") == "test.hub.events.v1"
+    assert s.log_level == "DEBUG"
+    assert s.embedded_broker is True
+
+
+@pytest.mark.parametrize("name", INTEGER_VARIABLES)
+def test_integer_variable_set_to_empty_takes_the_default(name: str) -> None:
+    assert load_settings({name: ""}) == Settings()
+
+
+@pytest.mark.parametrize("name", INTEGER_VARIABLES)
+@pytest.mark.parametrize("raw", ["eight", "1.5", "8O"])
+def test_bad_integer_names_the_variable(name: str, raw: str) -> None:
+    expected = re.escape(f"{name}='{raw}' is not a whole number")
+    with pytest.raises(SettingsError, match=f"^{expected}"):
+        load_settings({name: raw})
+
+
+def test_bad_number_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match=r"^HUB_RELAY_POLL_SECONDS='soon' is not a number"):
+        load_settings({"HUB_RELAY_POLL_SECONDS": "soon"})
+
+
+def test_settings_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        load_settings({"HUB_API_PORT": "x"})
+
+
+@pytest.mark.parametrize("value", ["0", "25", "-3"])
+def test_dash_threshold_outside_1_to_24_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match=r"HUB_DASH_HIGH_RISK=.* must be between 1 and 24"):
+        load_settings({"HUB_DASH_HIGH_RISK": value})
+
+
+@pytest.mark.parametrize("value", [1, 24])
+def test_dash_threshold_at_the_bounds_is_accepted(value: int) -> None:
+    assert load_settings({"HUB_DASH_HIGH_RISK": str(value)}).dash_high_risk == value
+
+
+def test_zero_partitions_is_refused() -> None:
+    with pytest.raises(SettingsError, match="HUB_TOPIC_PARTITIONS"):
+        load_settings({"HUB_TOPIC_PARTITIONS": "0"})
+
+
+def test_default_database_is_sqlite_under_the_data_dir(tmp_path: Path) -> None:
+    s = load_settings({"HUB_DATA_DIR": str(tmp_path / "data")})
+    assert s.data_dir == tmp_path / "data"
+    assert s.effective_database_url == f"sqlite:///{(tmp_path / 'data' / 'hub.db').resolve()}"
+
+
+def test_relative_data_dir_gives_an_absolute_sqlite_path() -> None:
+    url = load_settings({}).effective_database_url
+    assert url.startswith("sqlite:////")
+    assert url.endswith("/.hub-data/hub.db")
+
+
+def test_database_url_given_is_used() -> None:
+    url = "postgresql+psycopg://hub@db.test:5432/hub"
+    assert load_settings({"HUB_DATABASE_URL": url}).effective_database_url == url
