@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from audit import cli as audit_cli
 from hub.domain.agencies import load_agency_types
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -52,22 +53,6 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     print(f"user {args.name} ({args.role}) added. Their API key, shown once:")
     print(key)
     return 0
-
-
-def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
-    from audit.store import SqlAuditStore
-
-    store = SqlAuditStore(_engine(settings))
-    result = store.verify()
-    if result.ok:
-        print(f"audit log verified: {result.records} records, chain whole")
-        return 0
-    print(
-        f"audit log FAILED verification at record {result.bad_seq}"
-        f" ({result.bad_record_id or 'no id'}): {result.problem}",
-        file=sys.stderr,
-    )
-    return 1
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
@@ -142,11 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     u_add.add_argument("--agency", default=None, help="the agency the user acts for")
     u_add.set_defaults(func=cmd_users_add)
 
-    audit = sub.add_parser("audit", help="the disclosure audit log")
-    au_sub = audit.add_subparsers(dest="action", required=True)
-    au_sub.add_parser(
-        "verify", help="check the hash chain; exit 1 naming the first bad record"
-    ).set_defaults(func=cmd_audit_verify)
+    audit_cli.register(sub, _engine)
 
     sub.add_parser("worker", help="run a stream-processing worker").set_defaults(func=cmd_worker)
     sub.add_parser("serve", help="run the API and outbox relay").set_defaults(func=cmd_serve)
