@@ -1,4 +1,4 @@
-"""Ingress: check the sender's right, pseudonymise, and append to the event store.
+"""Ingress: check the sender's right, pseudonymise, encrypt, and append to the event store.
 
 Errors (one tree, each says what to fix):
 
@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from hub.contract import DashRiskAssessment, PoliceIncident, ReferralMade
+from hub.contract import CURRENT_VERSION, SENSITIVE, DashRiskAssessment, Incoming
+from hub.crypto import FieldCipher
 from hub.domain.agencies import AgencyType, refusal_to_send
-from hub.domain.events import CanonicalEvent, hub_event_id
+from hub.domain.events import CanonicalEvent, hub_event_id, primary_token
 from hub.pseudonymise import Tokeniser
 from hub.store.events import AppendResult, SqlEventStore
 from hub.store.principals import Principal
-
-Incoming = PoliceIncident | DashRiskAssessment | ReferralMade
 
 
 class IngressError(Exception):
@@ -51,10 +51,16 @@ class Receipt:
     duplicate: bool
 
 
+def sensitive_fields(incoming: Incoming) -> list[str]:
+    fields = type(incoming.data).model_fields
+    return [name for name, f in fields.items() if f.json_schema_extra == SENSITIVE]
+
+
 @dataclass
 class Ingress:
     store: SqlEventStore
     tokeniser: Tokeniser
+    cipher: FieldCipher
     agency_types: dict[str, AgencyType]
     events_topic: str
     future_tolerance: timedelta
@@ -64,30 +70,44 @@ class Ingress:
         event, content_hash = self.prepare(incoming, sender, now)
         return self.receipt(incoming, self.store.append(event, content_hash, self.events_topic))
 
-    def prepare(
-        self, incoming: Incoming, sender: Principal, now: datetime
-    ) -> tuple[CanonicalEvent, str]:
-        """Check the sender's right and the time, and build the pseudonymised canonical event."""
+    def check(self, incoming: Incoming, sender: Principal, now: datetime) -> AgencyType:
+        """The sender's right to send this event, and rules beyond the schema."""
         agency_type = self.agency_types.get(sender.role)
         if sender.kind != "agency_system" or agency_type is None or sender.agency_id is None:
             raise NotAllowedToSend("only agency systems may send events; use an agency's API key")
+        if incoming.agency is not None and incoming.agency != sender.agency_id:
+            raise NotAllowedToSend(
+                f"the event names agency {incoming.agency!r} but was sent with the credential of "
+                f"{sender.agency_id!r}; send each agency's events with its own credential"
+            )
         refusal = refusal_to_send(agency_type, incoming.type)
         if refusal:
             raise NotAllowedToSend(refusal)
-        if incoming.time > now + self.future_tolerance:
-            raise EventRejected(
-                f"time {incoming.time.isoformat()} is in the future (more than "
-                f"{int(self.future_tolerance.total_seconds())} s ahead of the hub's clock); "
-                "send the time the thing happened, with its UTC offset",
-                ("time",),
-            )
+        limit = now + self.future_tolerance
+        for name in ("time", "senttime"):
+            value = getattr(incoming, name)
+            if value is not None and value > limit:
+                raise EventRejected(
+                    f"{name} {value.isoformat()} is in the future (more than "
+                    f"{int(self.future_tolerance.total_seconds())} s ahead of the hub's clock); "
+                    "send the time the thing happened, with its UTC offset",
+                    (name,),
+                )
+        return agency_type
+
+    def prepare(
+        self, incoming: Incoming, sender: Principal, now: datetime
+    ) -> tuple[CanonicalEvent, str]:
+        """Check the event and build its pseudonymised, encrypted canonical form."""
+        agency_type = self.check(incoming, sender, now)
+        assert sender.agency_id is not None  # checked above
         # keyed, so the stored hash cannot be used to test guesses about a person
         content_hash = self.tokeniser.token("content", _canonical(incoming))
-        data = incoming.data.model_dump(mode="json", exclude={"subjects"})
-        if isinstance(incoming, DashRiskAssessment):
-            data["score"] = incoming.data.answers.count("yes")
+        hub_id = hub_event_id(sender.agency_id, incoming.id)
+        subjects = self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id)
+        data = self._data(incoming, hub_id, primary_token(subjects))
         event = CanonicalEvent(
-            hub_id=hub_event_id(sender.agency_id, incoming.id),
+            hub_id=hub_id,
             source_id=incoming.id,
             agency_id=sender.agency_id,
             agency_type=agency_type.name,
@@ -96,10 +116,27 @@ class Ingress:
             recorded_at=now,
             lawful_basis=incoming.lawfulbasis.value if incoming.lawfulbasis else None,
             consent_ref=incoming.consentref,
-            subjects=self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
+            subjects=subjects,
             data=data,
+            schema_version=CURRENT_VERSION[incoming.type],
+            sent_at=incoming.senttime,
+            case_token=(
+                self.tokeniser.token("case", sender.agency_id, incoming.subject)
+                if incoming.subject
+                else None
+            ),
         )
         return event, content_hash
+
+    def _data(self, incoming: Incoming, hub_id: str, key_owner: str) -> dict[str, Any]:
+        """The payload without people, sensitive fields sealed under key_owner's data key."""
+        data = incoming.data.model_dump(mode="json", exclude={"subjects"})
+        if isinstance(incoming, DashRiskAssessment):
+            data["score"] = incoming.data.answers.count("yes")
+        for name in sensitive_fields(incoming):
+            if data.get(name) is not None:
+                data[name] = self.cipher.encrypt(key_owner, hub_id, name, data[name])
+        return data
 
     @staticmethod
     def receipt(incoming: Incoming, result: AppendResult) -> Receipt:

@@ -39,6 +39,13 @@ class Settings:
     dash_high_risk: int = 14
     # HUB_RELAY_POLL_SECONDS: how often the outbox relay looks for rows written elsewhere.
     relay_poll_seconds: float = 0.2
+    # HUB_MASTER_KEY_FILE: the 32-byte master key wrapping subject data keys; default
+    # <data dir>/keys/master.key, generated on first start (mode 0600).
+    master_key_file: Path | None = None
+    # HUB_MAX_BATCH_EVENTS: most events accepted in one POST /v1/events:batch.
+    max_batch_events: int = 1000
+    # HUB_MAX_EVENT_BYTES: largest single event accepted (HTTP body or Kafka message).
+    max_event_bytes: int = 64 * 1024
     # HUB_LOG_LEVEL: python logging level name.
     log_level: str = "INFO"
     # Set by the hub itself when it runs the embedded broker (Tansu needs client tuning).
@@ -92,6 +99,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         future_tolerance_seconds=_int(env, "HUB_FUTURE_TOLERANCE_SECONDS", 300),
         dash_high_risk=_int(env, "HUB_DASH_HIGH_RISK", 14),
         relay_poll_seconds=_float(env, "HUB_RELAY_POLL_SECONDS", 0.2),
+        master_key_file=Path(env["HUB_MASTER_KEY_FILE"])
+        if env.get("HUB_MASTER_KEY_FILE")
+        else None,
+        max_batch_events=_int(env, "HUB_MAX_BATCH_EVENTS", 1000),
+        max_event_bytes=_int(env, "HUB_MAX_EVENT_BYTES", 64 * 1024),
         log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
         embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
     )

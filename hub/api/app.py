@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
 
 from audit.store import SqlAuditStore
 from hub.api import alerts, events
 from hub.api.deps import Services
 from hub.api.errors import on_validation_error
+from hub.crypto import FieldCipher, SqlKeyStore
 from hub.domain.agencies import load_agency_types
 from hub.ingress import Ingress
 from hub.kafka import topics
@@ -27,6 +29,13 @@ from hub.store.events import SqlEventStore
 from hub.store.principals import SqlPrincipalStore
 
 
+def field_cipher(settings: Settings, engine: Engine) -> FieldCipher:
+    master = load_or_create_key(
+        settings.master_key_file or settings.data_dir / "keys" / "master.key"
+    )
+    return FieldCipher(SqlKeyStore(engine, master))
+
+
 def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
@@ -37,6 +46,7 @@ def build_services(settings: Settings) -> Services:
     ingress = Ingress(
         store=store,
         tokeniser=tokeniser,
+        cipher=field_cipher(settings, engine),
         agency_types=load_agency_types(),
         events_topic=settings.topic(topics.EVENTS),
         future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.contract.versions import CURRENT_VERSION, upcast
+
 # Namespace for deterministic hub ids (uuid5); fixed forever, changing it re-keys everything.
 HUB_NAMESPACE = uuid.UUID("6f1c1d8e-55a4-4d0b-9d4e-2f0e0b1a7c11")
 
@@ -26,6 +28,12 @@ class SubjectRef:
     role: str
 
 
+def primary_token(subjects: tuple[SubjectRef, ...]) -> str:
+    """The victim's token or, for events naming no victim, the first subject's: the key the
+    event is processed under, and whose data key seals its sensitive fields."""
+    return next((s.token for s in subjects if s.role == "victim"), subjects[0].token)
+
+
 @dataclass(frozen=True)
 class CanonicalEvent:
     hub_id: str
@@ -39,18 +47,23 @@ class CanonicalEvent:
     consent_ref: str | None
     subjects: tuple[SubjectRef, ...]
     data: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = 1
+    sent_at: datetime | None = None
+    case_token: str | None = None  # the sender's case reference, tokenised
 
     def __post_init__(self) -> None:
         # One clock for everything stored and compared: UTC instants.
-        for name in ("time", "recorded_at"):
-            value: datetime = getattr(self, name)
+        for name in ("time", "recorded_at", "sent_at"):
+            value: datetime | None = getattr(self, name)
+            if value is None:
+                continue
             if value.tzinfo is None:
                 raise ValueError(f"{name} must carry a UTC offset")
             object.__setattr__(self, name, value.astimezone(UTC))
 
     @property
     def victim_token(self) -> str:
-        return next(s.token for s in self.subjects if s.role == "victim")
+        return primary_token(self.subjects)
 
     def to_json(self) -> str:
         body = {
@@ -65,12 +78,18 @@ class CanonicalEvent:
             "consent_ref": self.consent_ref,
             "subjects": [{"role": s.role, "token": s.token} for s in self.subjects],
             "data": self.data,
+            "schema_version": self.schema_version,
+            "sent_at": None if self.sent_at is None else self.sent_at.isoformat(),
+            "case_token": self.case_token,
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CanonicalEvent:
+        """Read a stored event, upcasting its data if it was written to an older version."""
         body = json.loads(raw)
+        version = int(body.get("schema_version", 1))
+        sent = body.get("sent_at")
         return cls(
             hub_id=body["hub_id"],
             source_id=body["source_id"],
@@ -82,5 +101,8 @@ class CanonicalEvent:
             lawful_basis=body["lawful_basis"],
             consent_ref=body["consent_ref"],
             subjects=tuple(SubjectRef(**s) for s in body["subjects"]),
-            data=body["data"],
+            data=upcast(body["type"], version, body["data"]),
+            schema_version=CURRENT_VERSION[body["type"]],
+            sent_at=None if sent is None else datetime.fromisoformat(sent),
+            case_token=body.get("case_token"),
         )

@@ -95,6 +95,17 @@ alerts = Table(
     Column("status", String(16), nullable=False),
 )
 
+# Per-subject data keys for sensitive fields, wrapped by the master key. Erasing a subject
+# clears its wrapped key: everything encrypted under it becomes unreadable (crypto-shredding).
+subject_keys = Table(
+    "subject_keys",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("wrapped_key", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
 audit_records = Table(
     "audit_records",
     metadata,

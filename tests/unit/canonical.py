@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.contract.versions import CURRENT_VERSION
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
 
 VICTIM = "st_testvictimalexexample"
@@ -40,6 +41,7 @@ def canonical_event(
         consent_ref=consent_ref,
         subjects=subjects,
         data={"abuse_types": ["physical"]} if data is None else data,
+        schema_version=CURRENT_VERSION[type],
     )
 
 

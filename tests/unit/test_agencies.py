@@ -34,7 +34,9 @@ def test_health_may_not_send_an_incident_and_is_told_what_it_may_send(
     refusal = refusal_to_send(packaged["health_ae"], "police.incident")
     assert refusal is not None
     assert "'health_ae' may not send 'police.incident'" in refusal
-    assert "it may send: referral.made, risk.dash." in refusal
+    allowed = refusal.split("it may send: ", 1)[1].split(". ", 1)[0].split(", ")
+    assert allowed == sorted(packaged["health_ae"].may_send)
+    assert "health.attendance" in allowed
 
 
 def test_unknown_event_type_is_refused(packaged: dict[str, AgencyType]) -> None:

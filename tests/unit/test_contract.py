@@ -59,11 +59,11 @@ def test_valid_event_of_each_type_is_accepted_as_its_own_model(
 
 
 def test_valid_incident_keeps_subjects_and_flags() -> None:
-    envelope = with_data(b.incident(), weapon=True, children_present=True)
+    envelope = with_data(b.incident(), weapon="firearm", children_present=True)
     event = ADAPTER.validate_python(envelope)
     assert [s.role.value for s in event.data.subjects] == ["victim", "perpetrator"]
     assert event.data.subjects[0].identifiers.nhs_number == "9990000001"
-    assert event.data.weapon and event.data.children_present
+    assert event.data.weapon == "firearm" and event.data.children_present
     assert event.lawfulbasis is LawfulBasis.law_enforcement
 
 

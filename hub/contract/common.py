@@ -1,0 +1,87 @@
+"""Parts shared by every event type: people, lawful bases, sensitivity marks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Fields carrying health detail or free text are encrypted at ingress with the data key of
+# the event's primary subject; this mark in the schema is what ingress looks for.
+SENSITIVE: dict[str, Any] = {"x-hub-sensitive": True}
+
+
+def sensitive(description: str, max_length: int = 4000) -> Any:
+    return Field(None, max_length=max_length, description=description, json_schema_extra=SENSITIVE)
+
+
+class LawfulBasis(StrEnum):
+    """Lawful bases an agency may cite for sharing (UK GDPR Art 6, DPA 2018 Part 3)."""
+
+    consent = "ukgdpr-6-1-a"
+    legal_obligation = "ukgdpr-6-1-c"
+    public_task = "ukgdpr-6-1-e"
+    recognised_legitimate_interest = "ukgdpr-6-1-ea"
+    law_enforcement = "dpa2018-part3"
+
+
+class Role(StrEnum):
+    victim = "victim"
+    perpetrator = "perpetrator"
+    child = "child"
+    household_member = "household_member"
+    other = "other"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Identifiers(Strict):
+    """At least one identifier. Strong ones resolve across agencies; agency_ref only within one."""
+
+    nhs_number: Annotated[str, Field(pattern=r"^\d{10}$")] | None = None
+    pnc_id: Annotated[str, Field(min_length=4, max_length=20)] | None = None
+    local_authority_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    agency_ref: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Identifiers:
+        if not any((self.nhs_number, self.pnc_id, self.local_authority_id, self.agency_ref)):
+            raise ValueError(
+                "give at least one identifier: nhs_number, pnc_id, local_authority_id "
+                "or agency_ref (your own record number)"
+            )
+        return self
+
+
+class Subject(Strict):
+    """A person the event is about. Name and date of birth are never stored in clear."""
+
+    role: Role
+    identifiers: Identifiers
+    name: Annotated[str, Field(max_length=200)] | None = None
+    date_of_birth: str | None = None
+
+
+Subjects = Annotated[list[Subject], Field(min_length=1, max_length=20)]
+
+
+class EventData(Strict):
+    """Base of every payload: the people it is about."""
+
+    subjects: Subjects
+
+
+def exactly_one_victim(subjects: list[Subject]) -> list[Subject]:
+    victims = [s for s in subjects if s.role is Role.victim]
+    if len(victims) != 1:
+        raise ValueError(f"name exactly one subject with role 'victim' (found {len(victims)})")
+    return subjects
+
+
+def exactly(n: int, subjects: list[Subject], what: str) -> list[Subject]:
+    if len(subjects) != n:
+        raise ValueError(f"name exactly {n} subject{'s' if n > 1 else ''}: {what}")
+    return subjects
