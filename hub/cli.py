@@ -55,6 +55,18 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subjects_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.api.app import field_cipher
+
+    if not args.token.startswith("st_"):
+        raise CliError(f"{args.token!r} is not a subject token (they start 'st_')")
+    keys = field_cipher(settings, _engine(settings)).keys
+    if not keys.erase(args.token):
+        raise CliError(f"subject {args.token} has no data key (never had sealed data, or erased)")
+    print(f"subject {args.token}: data key destroyed; its sealed fields are unreadable everywhere")
+    return 0
+
+
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     from hub.worker import run_worker
 
@@ -128,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     u_add.set_defaults(func=cmd_users_add)
 
     audit_cli.register(sub, _engine)
+
+    subjects = sub.add_parser("subjects", help="people known to the hub, by subject token")
+    s_sub = subjects.add_subparsers(dest="action", required=True)
+    erase = s_sub.add_parser("erase", help="crypto-shred: destroy the subject's data key")
+    erase.add_argument("token", help="the subject token, st_…")
+    erase.set_defaults(func=cmd_subjects_erase)
 
     sub.add_parser("worker", help="run a stream-processing worker").set_defaults(func=cmd_worker)
     sub.add_parser("serve", help="run the API and outbox relay").set_defaults(func=cmd_serve)

@@ -101,7 +101,7 @@ class FieldCipher:
     """Encrypts and decrypts individual fields of canonical events."""
 
     def __init__(self, keys: SqlKeyStore) -> None:
-        self._keys = keys
+        self.keys = keys
 
     @staticmethod
     def _aad(hub_id: str, field: str) -> bytes:
@@ -110,12 +110,13 @@ class FieldCipher:
     def encrypt(self, token: str, hub_id: str, field: str, value: Any) -> dict[str, str]:
         iv = os.urandom(12)
         plaintext = json.dumps(value, separators=(",", ":")).encode()
-        ct = AESGCM(self._keys.key_for(token)).encrypt(iv, plaintext, self._aad(hub_id, field))
+        ct = AESGCM(self.keys.key_for(token)).encrypt(iv, plaintext, self._aad(hub_id, field))
         return {"$enc": "A256GCM", "kid": token, "iv": _b64(iv), "ct": _b64(ct)}
 
     def decrypt(self, hub_id: str, field: str, sealed: dict[str, str]) -> Any:
-        """The plaintext value, or ERASED when the subject's key was destroyed."""
-        key = self._keys.existing_key(sealed["kid"])
+        """The plaintext, or ERASED when it cannot be opened: the subject's key was destroyed
+        (or replaced after erasure), or the sealed value was moved from its event or field."""
+        key = self.keys.existing_key(sealed["kid"])
         if key is None:
             return ERASED
         try:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SENSITIVE: dict[str, Any] = {"x-hub-sensitive": True}
 
 
-def sensitive(description: str, max_length: int = 4000) -> Any:
+def sensitive(description: str, max_length: int | None = None) -> Any:
+    """A sealed field (max_length for free text)."""
     return Field(None, max_length=max_length, description=description, json_schema_extra=SENSITIVE)
 
 

@@ -20,8 +20,12 @@ from hub.contract.versions import UnknownSchema, upcast, version_of
 
 class Envelope(Strict):
     specversion: Literal["1.0"]
-    id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
-    source: Annotated[str, Field(min_length=1, max_length=256)]
+    id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")] = Field(
+        description="Unique per sending agency; a resend with the same id is stored once"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=256)] = Field(
+        description="URI of the sending system, e.g. urn:hub:agency:<agency>/<system>"
+    )
     time: datetime = Field(description="When the thing happened (event time), with a UTC offset")
     senttime: datetime | None = Field(None, description="When the sending system sent it")
     subject: Annotated[str, Field(max_length=128)] | None = Field(
@@ -31,9 +35,15 @@ class Envelope(Strict):
     dataschema: str | None = Field(
         None, description="urn:hub:schema:<type>:v<n>; absent means the current version"
     )
-    agency: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    lawfulbasis: LawfulBasis | None = None
-    consentref: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    agency: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="Your agency id; if given it must match the credential used"
+    )
+    lawfulbasis: LawfulBasis | None = Field(
+        None, description="The basis for sharing; required unless consentref is given"
+    )
+    consentref: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="Reference of the consent relied on (required with ukgdpr-6-1-a)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -46,6 +56,13 @@ class Envelope(Strict):
         except UnknownSchema as exc:
             raise ValueError(str(exc)) from None
         return {**raw, "data": upcast(event_type, version, raw["data"])}
+
+    @field_validator("time", "senttime", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("give the time as RFC 3339 text, e.g. 2026-01-31T09:30:00Z")
+        return value
 
     @field_validator("time", "senttime")
     @classmethod

@@ -48,7 +48,7 @@ class PoliceIncidentData(EventData):
     arrest: bool = False
     orders: list[OrderType] = []
     breach_of_order: bool = False
-    circumstances: str | None = sensitive("free-text account of what happened")
+    circumstances: str | None = sensitive("free-text account of what happened", max_length=4000)
 
     @field_validator("subjects")
     @classmethod
@@ -57,6 +57,8 @@ class PoliceIncidentData(EventData):
 
 
 class HealthAttendanceData(EventData):
+    """An attendance at A&E, ambulance, midwifery or GP; health detail is sealed."""
+
     setting: Literal["ae", "ambulance", "midwifery", "gp", "other_health"]
     injury: bool = False
     da_question_asked: bool = False
@@ -64,7 +66,7 @@ class HealthAttendanceData(EventData):
     pregnant: bool | None = sensitive("pregnancy at the time of attendance")
     substance_use: bool | None = sensitive("alcohol or drug use noted")
     self_harm: bool | None = sensitive("self-harm noted")
-    clinical_notes: str | None = sensitive("free-text clinical detail")
+    clinical_notes: str | None = sensitive("free-text clinical detail", max_length=4000)
 
     @field_validator("subjects")
     @classmethod
@@ -81,6 +83,8 @@ class MarkerType(StrEnum):
 
 
 class MarkerAddedData(EventData):
+    """A flag put on a person's record, disclosed as \"marker present since <date>\"."""
+
     marker: MarkerType
     since: date
 
@@ -91,6 +95,8 @@ class MarkerAddedData(EventData):
 
 
 class MarkerRemovedData(EventData):
+    """A flag taken off a person's record."""
+
     marker: MarkerType
     reason: Literal["no_longer_applies", "entered_in_error", "expired"]
 
@@ -114,9 +120,13 @@ class ReferralTo(StrEnum):
 
 
 class ReferralMadeData(EventData):
+    """A referral to a service or to Marac; professional judgement needs its concern."""
+
     to: ReferralTo
     professional_judgement: bool = False
-    concern: str | None = sensitive("the stated concern behind a professional-judgement referral")
+    concern: str | None = sensitive(
+        "the stated concern behind a professional-judgement referral", max_length=4000
+    )
     consent_status: Literal["given", "refused", "not_sought", "not_known"] = "not_known"
 
     @model_validator(mode="after")
@@ -130,6 +140,8 @@ DashAnswer = Literal["yes", "no", "not_known"]
 
 
 class DashRiskAssessmentData(EventData):
+    """A SafeLives Dash checklist: 24 answers; the score is the count of 'yes'."""
+
     answers: Annotated[list[DashAnswer], Field(min_length=24, max_length=24)]
     score: Annotated[int, Field(ge=0, le=24)] | None = None
     assessor_role: Short
@@ -153,6 +165,8 @@ class DashRiskAssessmentData(EventData):
 
 
 class ContactAttemptedData(EventData):
+    """An attempt by a service to reach the person, and its outcome."""
+
     method: Literal["face_to_face", "phone", "text", "email", "online"]
     outcome: Literal["contact_made", "no_answer", "not_safe_to_leave_message", "not_able_to_engage"]
     safe_to_contact: bool | None = None
@@ -169,8 +183,10 @@ class Need(StrEnum):
 
 
 class NeedsIdentifiedData(EventData):
+    """Needs a practitioner identified (mental health, substance misuse, housing, ...)."""
+
     needs: Annotated[list[Need], Field(min_length=1)]
-    details: str | None = sensitive("free-text detail of the needs")
+    details: str | None = sensitive("free-text detail of the needs", max_length=4000)
 
 
 class MaracAction(Strict):
@@ -179,6 +195,8 @@ class MaracAction(Strict):
 
 
 class MaracCaseHeardData(EventData):
+    """A Marac meeting heard the case and agreed actions with owners."""
+
     meeting_date: date
     area: Short
     repeat: bool = False
@@ -192,6 +210,8 @@ class ConsentScope(Strict):
 
 
 class ConsentRecordedData(EventData):
+    """A person's consent decision, its scope and how it was recorded."""
+
     decision: Literal["given", "refused"]
     scope: ConsentScope
     method: Literal["verbal", "written", "digital"]
@@ -205,6 +225,8 @@ class ConsentRecordedData(EventData):
 
 
 class ConsentWithdrawnData(EventData):
+    """A person withdrew a consent they had given."""
+
     consent_ref: Short
     method: Literal["verbal", "written", "digital"]
 

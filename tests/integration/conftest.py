@@ -13,7 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.api.app import create_app
+from hub.api.deps import Services
 from hub.kafka.embedded import EmbeddedBroker, free_port, stop_process
 from hub.kafka.topics import ensure_topics
 from hub.settings import Settings
@@ -96,3 +99,39 @@ def postgres_url() -> str:
     if not url:
         pytest.skip("HUB_TEST_POSTGRES_URL not set")
     return url
+
+
+# --- the API in-process on a real SQLite database, without a broker -------------------------
+
+
+class Api:
+    def __init__(self, client: TestClient, services: Services) -> None:
+        self.client = client
+        self.services = services
+
+    def key(self, name: str, kind: str, role: str) -> dict[str, str]:
+        agency = name if kind == "agency_system" else None
+        _p, key = self.services.principals.add(name, kind, role, agency)
+        return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    app = create_app(Settings(data_dir=tmp_path))
+    with TestClient(app) as client:
+        yield Api(client, app.state.services)
+
+
+@pytest.fixture
+def police(api: Api) -> dict[str, str]:
+    return api.key("TEST-POLICE-A", "agency_system", "police")
+
+
+@pytest.fixture
+def idva(api: Api) -> dict[str, str]:
+    return api.key("TEST-IDVA-A", "agency_system", "idva")
+
+
+@pytest.fixture
+def chair(api: Api) -> dict[str, str]:
+    return api.key("Chair Example", "person", "marac_chair")

@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from hub.api.app import create_app
-from hub.api.deps import Services
 from hub.domain.events import CanonicalEvent
 from hub.domain.rules import RuleSettings
-from hub.settings import Settings
 from hub.store.readmodels import Projector
 from hub.store.schema import events, outbox
 from tests import builders as b
-
-
-class Api:
-    def __init__(self, client: TestClient, services: Services) -> None:
-        self.client = client
-        self.services = services
-
-    def key(self, name: str, kind: str, role: str) -> dict[str, str]:
-        agency = name if kind == "agency_system" else None
-        _p, key = self.services.principals.add(name, kind, role, agency)
-        return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    app = create_app(Settings(data_dir=tmp_path))
-    with TestClient(app) as client:
-        yield Api(client, app.state.services)
-
-
-@pytest.fixture
-def police(api: Api) -> dict[str, str]:
-    return api.key("TEST-POLICE-A", "agency_system", "police")
-
-
-@pytest.fixture
-def idva(api: Api) -> dict[str, str]:
-    return api.key("TEST-IDVA-A", "agency_system", "idva")
-
-
-@pytest.fixture
-def chair(api: Api) -> dict[str, str]:
-    return api.key("Chair Example", "person", "marac_chair")
+from tests.integration.conftest import Api
 
 
 def stored_bodies(api: Api) -> list[str]:

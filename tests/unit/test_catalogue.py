@@ -1,0 +1,120 @@
+"""The published contract: every type, its schema files, its page, its versions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from hub.contract import CURRENT_VERSION, EVENT_TYPES, PoliceIncident, schema_urn
+from hub.contract.examples import EXAMPLES
+from hub.contract.parse import InvalidEvent, parse_event
+from hub.contract.publish import EVENTS_DOC, SCHEMA_DIR, events_markdown, json_schemas
+from hub.domain.events import CanonicalEvent, SubjectRef
+
+DOMAIN_CATALOGUE = {
+    "police.incident", "health.attendance", "marker.added", "marker.removed", "referral.made",
+    "risk.dash", "contact.attempted", "needs.identified", "marac.case_heard",
+    "consent.recorded", "consent.withdrawn", "relationship.declared", "case.closed",
+}  # fmt: skip
+
+
+def test_every_event_in_the_domain_catalogue_has_a_type() -> None:
+    assert set(EVENT_TYPES) == DOMAIN_CATALOGUE
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_each_documented_example_is_accepted(event_type: str) -> None:
+    event = parse_event(json.dumps(EXAMPLES[event_type]), 64 * 1024)
+    assert event.type == event_type
+
+
+def test_schema_files_match_the_code() -> None:
+    on_disk = {p.name: json.loads(p.read_text()) for p in SCHEMA_DIR.glob("*.json")}
+    assert on_disk == json_schemas(), "run `python -m hub.contract.publish` and commit the result"
+
+
+def test_events_page_matches_the_code() -> None:
+    assert EVENTS_DOC.read_text() == events_markdown(), "run `python -m hub.contract.publish`"
+
+
+def test_schema_files_name_their_version_and_mark_sealed_fields() -> None:
+    schema = json_schemas()[f"police.incident.v{CURRENT_VERSION['police.incident']}.json"]
+    assert schema["$id"] == schema_urn("police.incident")
+    data = schema["$defs"]["PoliceIncidentData"]["properties"]
+    assert data["circumstances"]["x-hub-sensitive"] is True
+    assert "x-hub-sensitive" not in data["injuries"]
+
+
+def v1_incident(weapon: bool) -> dict:
+    event = copy.deepcopy(EXAMPLES["police.incident"])
+    event["dataschema"] = "urn:hub:schema:police.incident:v1"
+    del event["data"]["children_ages"]
+    event["data"]["weapon"] = weapon
+    return event
+
+
+@pytest.mark.parametrize(("v1", "v2"), [(True, "weapon"), (False, "none")])
+def test_a_v1_police_incident_is_still_accepted_and_read_as_v2(v1: bool, v2: str) -> None:
+    event = parse_event(json.dumps(v1_incident(v1)), 64 * 1024)
+    assert isinstance(event, PoliceIncident)
+    assert event.data.weapon == v2
+    assert event.data.children_ages == []
+
+
+def test_a_v1_answer_in_v2_shape_is_refused_naming_the_field() -> None:
+    event = copy.deepcopy(EXAMPLES["police.incident"])
+    event["data"]["weapon"] = True  # v1 shape, current version claimed
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(json.dumps(event), 64 * 1024)
+    assert [e["path"] for e in caught.value.errors] == ["data.weapon"]
+
+
+def test_an_unknown_schema_version_is_refused() -> None:
+    event = copy.deepcopy(EXAMPLES["police.incident"])
+    event["dataschema"] = "urn:hub:schema:police.incident:v9"
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(json.dumps(event), 64 * 1024)
+    assert "police.incident:v1" in str(caught.value)  # says which versions exist
+
+
+def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
+    stored = CanonicalEvent(
+        hub_id="00000000-0000-5000-8000-000000000001",
+        source_id="TEST-1",
+        agency_id="TEST-POLICE-A",
+        agency_type="police",
+        type="police.incident",
+        time=datetime(2024, 5, 1, 12, tzinfo=UTC),
+        recorded_at=datetime(2024, 5, 1, 13, tzinfo=UTC),
+        lawful_basis="dpa2018-part3",
+        consent_ref=None,
+        subjects=(SubjectRef("st_testvictim", "victim"),),
+        data={"abuse_types": ["physical"], "weapon": True, "children_present": False},
+        schema_version=1,
+    )
+    read = CanonicalEvent.from_json(stored.to_json())
+    assert read.schema_version == CURRENT_VERSION["police.incident"]
+    assert read.data["weapon"] == "weapon"
+    assert read.data["children_ages"] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"x" * 70_000, "too_large"),
+        (b'{"specversion": "1.0", ', "malformed_json"),
+        (b"\xff\xfe", "malformed_json"),
+        (b"[1, 2]", "invalid"),
+        (json.dumps({**EXAMPLES["risk.dash"], "type": "police.rumour"}).encode(), "unknown_type"),
+        (json.dumps({**EXAMPLES["risk.dash"], "time": 17}).encode(), "invalid"),
+    ],
+)
+def test_each_kind_of_bad_input_has_its_own_reason(raw: bytes, reason: str) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(raw, 64 * 1024)
+    assert caught.value.reason == reason
+    assert caught.value.errors and all(e["msg"] for e in caught.value.errors)
+    assert "Alex Example" not in json.dumps(caught.value.errors)  # values never echoed
