@@ -27,6 +27,7 @@ test: lint
 
 bench: venv
 	$(PY) -m bench.e2e $(BENCH_ARGS)
+	$(PY) -m bench.audit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,1 +1,10 @@
+"""The disclosure audit log.
 
+Pure (no database, no Kafka; checked by tests/unit/test_layers.py):
+chain (records and their hash chain), merkle (RFC 6962), checkpoint (Ed25519-signed tree
+heads), segments and verify (whole-log verification), proofs (proof documents), errors.
+
+Adapters: schema and store (SQL tables, append-only triggers), parallel (verification in
+several processes), prover (proofs from the store), publish (checkpoints to Kafka), wiring
+(building the store from settings), cli (`hub audit …`).
+"""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from audit import merkle
 from audit.chain import (
     GENESIS_HASH,
     ChainedRecord,
+    ChainWalker,
     canonical_json,
     chain_next,
+    entry_bytes,
     link_hash,
     verify_chain,
 )
@@ -62,25 +66,25 @@ def test_canonical_json_does_not_depend_on_key_order() -> None:
 
 
 def edited_body(rs: list[ChainedRecord]) -> list[ChainedRecord]:
-    rs[2] = replace(rs[2], body=rs[2].body.replace("TEST-IDVA-A", "TEST-AE-A"))
+    rs[2] = rs[2]._replace(body=rs[2].body.replace("TEST-IDVA-A", "TEST-AE-A"))
     return rs
 
 
 def edited_body_rehashed(rs: list[ChainedRecord]) -> list[ChainedRecord]:
     body = rs[2].body.replace("TEST-IDVA-A", "TEST-AE-A")
-    rs[2] = replace(
-        rs[2], body=body, hash=link_hash(rs[2].prev_hash, rs[2].seq, rs[2].record_id, body)
+    rs[2] = rs[2]._replace(
+        body=body, hash=link_hash(rs[2].prev_hash, rs[2].seq, rs[2].record_id, body)
     )
     return rs
 
 
 def edited_hash(rs: list[ChainedRecord]) -> list[ChainedRecord]:
-    rs[2] = replace(rs[2], hash=flip(rs[2].hash))
+    rs[2] = rs[2]._replace(hash=flip(rs[2].hash))
     return rs
 
 
 def edited_prev_hash(rs: list[ChainedRecord]) -> list[ChainedRecord]:
-    rs[2] = replace(rs[2], prev_hash=flip(rs[2].prev_hash))
+    rs[2] = rs[2]._replace(prev_hash=flip(rs[2].prev_hash))
     return rs
 
 
@@ -91,7 +95,7 @@ def removed_middle(rs: list[ChainedRecord]) -> list[ChainedRecord]:
 
 def removed_middle_renumbered(rs: list[ChainedRecord]) -> list[ChainedRecord]:
     del rs[2]
-    return rs[:2] + [replace(r, seq=r.seq - 1) for r in rs[2:]]
+    return rs[:2] + [r._replace(seq=r.seq - 1) for r in rs[2:]]
 
 
 def reordered(rs: list[ChainedRecord]) -> list[ChainedRecord]:
@@ -100,7 +104,7 @@ def reordered(rs: list[ChainedRecord]) -> list[ChainedRecord]:
 
 
 def reordered_renumbered(rs: list[ChainedRecord]) -> list[ChainedRecord]:
-    rs[2], rs[3] = replace(rs[3], seq=3), replace(rs[2], seq=4)
+    rs[2], rs[3] = rs[3]._replace(seq=3), rs[2]._replace(seq=4)
     return rs
 
 
@@ -111,7 +115,7 @@ def inserted(rs: list[ChainedRecord]) -> list[ChainedRecord]:
 
 def inserted_renumbered(rs: list[ChainedRecord]) -> list[ChainedRecord]:
     forged = chain_next(rs[1].seq, rs[1].hash, "forged", canonical_json({"forged": True}))
-    return [*rs[:2], forged, *(replace(r, seq=r.seq + 1) for r in rs[2:])]
+    return [*rs[:2], forged, *(r._replace(seq=r.seq + 1) for r in rs[2:])]
 
 
 def duplicated(rs: list[ChainedRecord]) -> list[ChainedRecord]:
@@ -196,9 +200,9 @@ def test_any_single_record_edit_is_caught_at_that_record(
     i = data.draw(st.integers(0, n - 1), label="edited index")
     r = records[i]
     if edit == "body":
-        records[i] = replace(r, body=r.body + extra)
+        records[i] = r._replace(body=r.body + extra)
     else:
-        records[i] = replace(r, **{edit: flip(getattr(r, edit))})
+        records[i] = r._replace(**{edit: flip(getattr(r, edit))})
     result = verify_chain(records, head)
     assert not result.ok
     assert result.bad_seq == r.seq
@@ -213,3 +217,46 @@ def test_any_truncation_is_caught_when_the_head_is_known(n: int, data: st.DataOb
     result = verify_chain(records[:keep], head_of(records))
     assert not result.ok
     assert result.bad_seq == keep + 1
+
+
+# --- the hash is the record's RFC 6962 leaf hash; batches do not change the verdict --------
+
+
+def test_each_hash_is_the_rfc6962_leaf_hash_of_the_record_entry() -> None:
+    first = build_chain(1)[0]
+    entry = f"{GENESIS_HASH}\n1\nrec-1\n{first.body}".encode()
+    assert entry_bytes(first.prev_hash, first.seq, first.record_id, first.body) == entry
+    assert first.hash == hashlib.sha256(b"\x00" + entry).hexdigest()
+    assert bytes.fromhex(first.hash) == merkle.leaf_hash(entry)
+
+
+def test_a_record_id_may_not_contain_the_entry_separator() -> None:
+    with pytest.raises(ValueError, match="newline"):
+        chain_next(0, GENESIS_HASH, "rec\n1", canonical_json({}))
+
+
+@given(
+    n=st.integers(5, 40),
+    tamper=st.sampled_from(sorted(TAMPERING)),
+    cuts=st.lists(st.integers(1, 40), max_size=5),
+)
+def test_batch_boundaries_do_not_change_the_first_break(
+    n: int, tamper: str, cuts: list[int]
+) -> None:
+    records = TAMPERING[tamper][0](build_chain(n))  # type: ignore[operator]
+    expected = verify_chain(records)
+    walker, leaves, broken = ChainWalker(), [], None
+    bounds = sorted({0, len(records), *(c for c in cuts if c < len(records))})
+    for lo, hi in pairwise(bounds):
+        digests, broken = walker.check(records[lo:hi])
+        leaves += digests
+        if broken:
+            break
+    assert broken is not None and not expected.ok
+    assert (broken.seq, broken.record_id, broken.problem) == (
+        expected.bad_seq,
+        expected.bad_record_id,
+        expected.problem,
+    )
+    assert [d.hex() for d in leaves] == [r.hash for r in records[: len(leaves)]]
+    assert len(leaves) == expected.records

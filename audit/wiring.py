@@ -1,0 +1,46 @@
+"""Building the audit store from the hub's settings: tables and triggers, signing key, publisher.
+
+Used by the API (hub.api.app.build_services) and the `hub audit` commands, so both write the
+same checkpoints with the same key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from audit.checkpoint import load_or_create_signer
+from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
+from audit.schema import create_audit_schema
+from audit.store import SqlAuditStore
+from hub.settings import Settings
+
+
+def signing_key_path(settings: Settings) -> Path:
+    """The checkpoint signing key (an Ed25519 seed, mode 0600) in the data directory."""
+    return settings.data_dir / "keys" / "audit-checkpoint.key"
+
+
+def checkpoint_publisher(settings: Settings) -> KafkaCheckpointPublisher | None:
+    if not settings.kafka_bootstrap:
+        return None
+    return KafkaCheckpointPublisher(
+        settings.kafka_bootstrap, settings.topic(AUDIT_CHECKPOINTS), settings.embedded_broker
+    )
+
+
+def open_audit_store(settings: Settings, engine: Engine, *, publish: bool = True) -> SqlAuditStore:
+    """The audit store, ready to append: tables, triggers and head row exist, key loaded.
+
+    publish: hand new checkpoints to Kafka in the background (when HUB_KAFKA_BOOTSTRAP is set).
+    """
+    create_audit_schema(engine)
+    store = SqlAuditStore(
+        engine,
+        signer=load_or_create_signer(signing_key_path(settings)),
+        checkpoint_every=settings.audit_checkpoint_every,
+        publisher=checkpoint_publisher(settings) if publish else None,
+    )
+    store.ensure_head()
+    return store

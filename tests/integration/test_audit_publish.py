@@ -1,0 +1,100 @@
+"""Signed checkpoints reach Kafka (`hub.audit.checkpoints`) on the real broker: in the
+background as the store writes them, and again on `hub audit publish-checkpoints`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from audit.checkpoint import Checkpoint, load_or_create_signer, signature_problem
+from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
+from audit.schema import create_audit_schema
+from audit.store import SqlAuditStore
+from audit.wiring import checkpoint_publisher, signing_key_path
+from hub.kafka.embedded import EmbeddedBroker, kafka_python_consumer_tuning
+from hub.settings import Settings
+from hub.store.db import create_schema, make_engine
+from tests.integration.conftest import wait_for
+
+
+class Topic:
+    """Reads a topic from the start."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            **kafka_python_consumer_tuning(True),
+        )
+        self.records: list[Any] = []
+
+    def at_least(self, n: int) -> list[Any]:
+        for batch in self.consumer.poll(timeout_ms=200).values():
+            self.records += batch
+        return self.records if len(self.records) >= n else []
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def test_checkpoints_are_published_as_they_are_signed_and_again_on_demand(
+    tmp_path: Path, broker: EmbeddedBroker
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        topic_prefix=f"t{os.getpid()}{tmp_path.name[-6:]}.",
+        audit_checkpoint_every=2,
+    ).with_bootstrap(broker.bootstrap, embedded=True)
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    create_audit_schema(engine)
+    signer = load_or_create_signer(signing_key_path(settings))
+    publisher = checkpoint_publisher(settings)
+    assert isinstance(publisher, KafkaCheckpointPublisher)
+    store = SqlAuditStore(engine, signer, settings.audit_checkpoint_every, publisher)
+    store.ensure_head()
+    for i in range(5):
+        store.append({"action": "GET /v1/alerts", "by": "TEST-MARAC-CHAIR", "n": i})
+    store.checkpoint()  # on demand, at 5
+    publisher.close()  # sends what is queued, then stops
+    stored = store.checkpoints()
+    assert [c.tree_size for c in stored] == [2, 4, 5]
+
+    topic = Topic(broker.bootstrap, settings.topic(AUDIT_CHECKPOINTS))
+    try:
+        records = wait_for(lambda: topic.at_least(3), 60, "the checkpoints on Kafka")
+        assert [r.key for r in records] == [b"2", b"4", b"5"]
+        published = [Checkpoint.from_dict(json.loads(r.value)) for r in records]
+        assert published == stored
+        assert all(signature_problem(c, signer.public_key) is None for c in published)
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        env |= {
+            "HUB_DATA_DIR": str(settings.data_dir),
+            "HUB_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "HUB_EMBEDDED_BROKER": "1",
+            "HUB_TOPIC_PREFIX": settings.topic_prefix,
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "hub", "audit", "publish-checkpoints"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "published 3 checkpoints" in run.stdout
+        records = wait_for(lambda: topic.at_least(6), 60, "the checkpoints published again")
+        assert [r.key for r in records[3:]] == [b"2", b"4", b"5"]
+    finally:
+        topic.close()
+        engine.dispose()
