@@ -18,6 +18,7 @@ from hub.domain.events import CanonicalEvent
 from hub.domain.rules import RuleSettings
 from hub.kafka import topics
 from hub.kafka.embedded import faust_tuning, patch_faust_fetch_wait
+from hub.kafka.ingress_agent import add_ingress_agent
 from hub.settings import Settings
 from hub.store.db import create_schema, make_engine
 from hub.store.readmodels import Projector
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> faust.App:
                     key=alert.victim_token.encode(), value=json.dumps(asdict(alert)).encode()
                 )
 
+    add_ingress_agent(app, settings)  # Kafka-direct ingress: hub.ingress.raw → event store
     return app
 
 

@@ -1,7 +1,8 @@
-"""Synthetic agencies sending events about obviously fake families (demo and benchmarks).
+"""Synthetic agencies sending events about obviously fake families (demo, benchmarks, tests).
 
 Every person is fictional: names like "Alex Example", NHS numbers in the 999 range that the
-NHS reserves for testing, PNC ids starting "TEST".
+NHS reserves for testing, PNC ids starting "TEST". The proportions (``Mix``) and why they were
+chosen are in docs/simulator.md. Time is passed in: stories end before ``now``.
 """
 
 from __future__ import annotations
@@ -9,18 +10,59 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 FIRST = ["Alex", "Sam", "Jo", "Charlie", "Robin", "Ash", "Kit", "Max", "Pat", "Lee"]
 LAST = ["Example", "Sample", "Testperson", "Placeholder", "Fakename", "Demo"]
 
+POLICE, AE, IDVA, GP = "TEST-POLICE-A", "TEST-AE-A", "TEST-IDVA-A", "TEST-GP-A"
+CSC, MH, SMS, MARAC = "TEST-CSC-A", "TEST-MH-A", "TEST-SMS-A", "TEST-MARAC-A"
 DEMO_AGENCIES = {
-    "TEST-POLICE-A": "police",
-    "TEST-AE-A": "health_ae",
-    "TEST-IDVA-A": "idva",
+    POLICE: "police",
+    AE: "health_ae",
+    IDVA: "idva",
+    GP: "gp",
+    CSC: "childrens_social_care",
+    MH: "mental_health",
+    SMS: "substance_misuse",
+    MARAC: "marac",
 }
+LAWFUL_BASIS = {POLICE: "dpa2018-part3"}  # the others share under public task
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How often each circumstance occurs; docs/simulator.md gives the reasons."""
+
+    children: float = 0.6
+    second_perpetrator: float = 0.15
+    serial_perpetrator: float = 0.05
+    incidents: tuple[float, ...] = (0.45, 0.30, 0.15, 0.10)  # 1, 2, 3 or 4 police incidents
+    # Dash bands dealt in turn (deterministic, so any two families include a high-risk one)
+    bands: tuple[str, ...] = (
+        "medium",
+        "high",
+        "standard",
+        "medium",
+        "standard",
+        "high",
+        "standard",
+        "medium",
+    )
+    victim_mental_health: float = 0.40
+    victim_substance: float = 0.15
+    perpetrator_substance: float = 0.45
+    ae_attendance: dict[str, float] = field(
+        default_factory=lambda: {"standard": 0.15, "medium": 0.30, "high": 0.50}
+    )
+    pregnant: float = 0.06
+    not_able_to_engage: float = 0.25
+    repeat_after_marac: float = 0.35
+
+
+DASH_YES = {"standard": (0, 5), "medium": (6, 13), "high": (14, 22)}
 
 
 @dataclass(frozen=True)
@@ -41,23 +83,54 @@ class FakeFamily:
     victim: FakePerson
     perpetrator: FakePerson
     children: tuple[FakePerson, ...]
+    previous_perpetrator: FakePerson | None = None
+    band: str = "medium"
+    victim_needs: tuple[str, ...] = ()
+    perpetrator_needs: tuple[str, ...] = ()
 
 
 def _person(rng: random.Random, n: int, offender: bool = False) -> FakePerson:
     name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    pnc = f"TEST{n:08d}" if offender else None
-    return FakePerson(name, f"999{n:07d}", pnc)
+    return FakePerson(name, f"999{n:07d}", f"TEST{n:08d}" if offender else None)
 
 
-def make_families(count: int, seed: int = 7, first: int = 0) -> list[FakeFamily]:
+def _needs(rng: random.Random, mix: Mix) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    victim = []
+    if rng.random() < mix.victim_mental_health:
+        victim.append("mental_health")
+    if rng.random() < mix.victim_substance:
+        victim.append(rng.choice(["alcohol_misuse", "drug_misuse"]))
+    perp = (
+        [rng.choice(["alcohol_misuse", "drug_misuse"])]
+        if rng.random() < mix.perpetrator_substance
+        else []
+    )
+    return tuple(victim), tuple(perp)
+
+
+def make_families(
+    count: int, seed: int = 7, first: int = 0, mix: Mix | None = None
+) -> list[FakeFamily]:
     """count fake families; people are numbered from first (NHS numbers 999 + 7 digits)."""
+    mix = mix or Mix()
     rng = random.Random(seed)
-    families, n = [], first
-    for _ in range(count):
+    families: list[FakeFamily] = []
+    n = first
+    for i in range(count):
         victim, perp = _person(rng, n), _person(rng, n + 1, offender=True)
-        kids = tuple(_person(rng, n + 2 + k) for k in range(rng.choice([0, 0, 1, 2])))
-        n += 2 + len(kids)
-        families.append(FakeFamily(victim, perp, kids))
+        n += 2
+        if families and rng.random() < mix.serial_perpetrator:
+            perp = rng.choice(families).perpetrator  # one abuser, victims in two families
+        previous = None
+        if rng.random() < mix.second_perpetrator:
+            previous, n = _person(rng, n, offender=True), n + 1
+        kids: tuple[FakePerson, ...] = ()
+        if rng.random() < mix.children:
+            kids = tuple(_person(rng, n + k) for k in range(rng.choice([1, 1, 2, 3])))
+            n += len(kids)
+        victim_needs, perp_needs = _needs(rng, mix)
+        band = mix.bands[i % len(mix.bands)]
+        families.append(FakeFamily(victim, perp, kids, previous, band, victim_needs, perp_needs))
     return families
 
 
@@ -68,28 +141,47 @@ def dash_answers(rng: random.Random, yes: int) -> list[str]:
 
 
 def envelope(event_type: str, time: datetime, data: dict[str, Any], source: str) -> dict[str, Any]:
+    agency = source.rsplit(":", 1)[-1]
     return {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
         "source": source,
         "type": event_type,
         "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "lawfulbasis": "dpa2018-part3" if event_type == "police.incident" else "ukgdpr-6-1-e",
+        "lawfulbasis": LAWFUL_BASIS.get(agency, "ukgdpr-6-1-e"),
         "data": data,
     }
 
 
-def police_incident(rng: random.Random, f: FakeFamily, t: datetime) -> dict[str, Any]:
-    subjects = [f.victim.subject("victim"), f.perpetrator.subject("perpetrator", with_pnc=True)]
+def _event(
+    agency: str, event_type: str, t: datetime, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    return agency, envelope(event_type, t, data, f"urn:hub:agency:{agency}")
+
+
+def police_incident(
+    rng: random.Random,
+    f: FakeFamily,
+    t: datetime,
+    perp: FakePerson | None = None,
+    breach: bool = False,
+) -> dict[str, Any]:
+    subjects = [f.victim.subject("victim"), (perp or f.perpetrator).subject("perpetrator", True)]
+    present = bool(f.children) and rng.random() < 0.6
     subjects += [c.subject("child") for c in f.children]
+    types = ["physical", "coercive_control", "harassment_stalking", "sexual", "economic"]
     data = {
         "subjects": subjects,
-        "abuse_types": rng.sample(["physical", "coercive_control", "harassment_stalking"], 2),
-        "injuries": rng.random() < 0.4,
-        "children_present": bool(f.children) and rng.random() < 0.6,
+        "abuse_types": sorted(set(rng.choices(types, weights=[5, 4, 3, 1, 1], k=2))),
+        "injuries": rng.random() < {"high": 0.6, "medium": 0.35}.get(f.band, 0.15),
+        "children_present": present,
+        "children_ages": sorted(rng.randint(0, 15) for _ in f.children) if present else [],
+        "weapon": "weapon" if f.band == "high" and rng.random() < 0.2 else "none",
         "arrest": rng.random() < 0.3,
+        "orders": ["bail_conditions"] if breach else [],
+        "breach_of_order": breach,
     }
-    return envelope("police.incident", t, data, "urn:hub:agency:TEST-POLICE-A")
+    return envelope("police.incident", t, data, f"urn:hub:agency:{POLICE}")
 
 
 def dash(rng: random.Random, f: FakeFamily, t: datetime, yes: int) -> dict[str, Any]:
@@ -97,42 +189,130 @@ def dash(rng: random.Random, f: FakeFamily, t: datetime, yes: int) -> dict[str, 
         "subjects": [f.victim.subject("victim"), f.perpetrator.subject("perpetrator")],
         "answers": dash_answers(rng, yes),
         "assessor_role": "idva",
+        "victim_view": "high" if yes >= 14 else rng.choice(["medium", "standard", "not_known"]),
     }
-    return envelope("risk.dash", t, data, "urn:hub:agency:TEST-IDVA-A")
+    return envelope("risk.dash", t, data, f"urn:hub:agency:{IDVA}")
 
 
-def referral(f: FakeFamily, t: datetime, to: str) -> dict[str, Any]:
+def referral(f: FakeFamily, t: datetime, to: str, agency: str = AE) -> dict[str, Any]:
     data = {"subjects": [f.victim.subject("victim")], "to": to, "consent_status": "given"}
-    return envelope("referral.made", t, data, "urn:hub:agency:TEST-AE-A")
-
-
-# Dash "yes" counts dealt to families in turn: standard (0-5), medium (6-13) and high (14+)
-# bands all appear, high in three of eight families.
-DASH_YES_CYCLE = (7, 14, 3, 9, 16, 5, 11, 19)
+    return envelope("referral.made", t, data, f"urn:hub:agency:{agency}")
 
 
 def family_story(
-    rng: random.Random, f: FakeFamily, start: datetime, dash_yes: int
+    rng: random.Random,
+    f: FakeFamily,
+    start: datetime,
+    mix: Mix | None = None,
+    dash_yes: int | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """One family's events as (agency name, envelope), in event-time order."""
-    t = start
-    for _ in range(rng.randint(1, 3)):
-        t += timedelta(days=rng.randint(5, 60))
-        yield "TEST-POLICE-A", police_incident(rng, f, t)
-    if rng.random() < 0.5:
-        t += timedelta(hours=rng.randint(1, 48))
-        yield "TEST-AE-A", referral(f, t, "idva")
+    """One family's events as (agency name, envelope), in the order agencies send them: event
+    time order, except that a previous partner's history arrives late, as it does in life."""
+    mix = mix or Mix()
+    t = start + timedelta(days=rng.randint(0, 30))
+    victim, perp = f.victim.subject("victim"), f.perpetrator.subject("perpetrator", True)
+    partners = {"subjects": [victim, perp], "relation": "partner"}
+    yield _event(POLICE, "relationship.declared", t, partners)
+    first = police_incident(rng, f, t)
+    yield POLICE, first
+    if first["data"]["children_present"]:
+        yield POLICE, referral(f, t + timedelta(hours=2), "childrens_services", POLICE)
+    if rng.random() < mix.ae_attendance[f.band]:
+        yield from _attendance(rng, f, t + timedelta(hours=rng.randint(1, 20)), mix)
     t += timedelta(days=rng.randint(1, 7))
-    yield "TEST-IDVA-A", dash(rng, f, t, dash_yes)
+    yes = dash_yes if dash_yes is not None else rng.randint(*DASH_YES[f.band])
+    yield IDVA, dash(rng, f, t, yes)
+    yield from _support(rng, f, t, yes, mix)
+    for child in f.children:
+        parent = {"subjects": [victim, child.subject("child")], "relation": "parent_child"}
+        yield _event(CSC, "relationship.declared", t, parent)
+    incidents = rng.choices(range(1, len(mix.incidents) + 1), weights=mix.incidents)[0]
+    for n in range(1, incidents):
+        t += timedelta(days=rng.randint(5, 45))
+        yield POLICE, police_incident(rng, f, t, breach=n > 1 and rng.random() < 0.3)
+    for need in f.victim_needs:
+        needs = {"subjects": [victim], "needs": [need]}
+        yield _event(MH if need == "mental_health" else GP, "needs.identified", t, needs)
+    if f.perpetrator_needs:
+        needs = {"subjects": [perp], "needs": list(f.perpetrator_needs)}
+        yield _event(SMS, "needs.identified", t, needs)
+    if f.previous_perpetrator:
+        earlier = start - timedelta(days=rng.randint(30, 300))
+        prev = f.previous_perpetrator.subject("perpetrator", True)
+        yield _event(
+            POLICE,
+            "relationship.declared",
+            earlier,
+            {"subjects": [victim, prev], "relation": "ex_partner"},
+        )
+        yield POLICE, police_incident(rng, f, earlier, perp=f.previous_perpetrator)
 
 
-def demo_stream(families: int, seed: int = 7) -> list[tuple[str, dict[str, Any]]]:
-    """Every family's story, interleaved as the agencies would send them."""
+def _attendance(
+    rng: random.Random, f: FakeFamily, t: datetime, mix: Mix
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    asked = rng.random() < 0.7
+    data = {
+        "subjects": [f.victim.subject("victim")],
+        "setting": "ae",
+        "injury": True,
+        "da_question_asked": asked,
+        "da_disclosed": ("yes" if rng.random() < 0.5 else "no") if asked else "not_asked",
+        "pregnant": rng.random() < mix.pregnant,
+        "substance_use": bool(set(f.victim_needs) & {"alcohol_misuse", "drug_misuse"}),
+    }
+    yield _event(AE, "health.attendance", t, data)
+    if data["da_disclosed"] == "yes":
+        yield AE, referral(f, t + timedelta(hours=1), "idva")
+
+
+def _support(
+    rng: random.Random, f: FakeFamily, t: datetime, yes: int, mix: Mix
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """What follows a Dash: Idva contact, and for high risk a Marac referral and hearing."""
+    victim = f.victim.subject("victim")
+    engaged = rng.random() >= mix.not_able_to_engage
+    outcome = "contact_made" if engaged else "not_able_to_engage"
+    yield _event(
+        IDVA,
+        "contact.attempted",
+        t + timedelta(days=1),
+        {"subjects": [victim], "method": "phone", "outcome": outcome, "safe_to_contact": True},
+    )
+    if yes < 14:
+        to = "community_idva" if yes >= 6 else "idva"
+        yield IDVA, referral(f, t + timedelta(days=1), to, IDVA)
+        return
+    yield IDVA, referral(f, t + timedelta(days=1), "marac", IDVA)
+    heard = t + timedelta(days=rng.randint(7, 28))
+    actions = [
+        {"action": "spoc", "owner_agency": IDVA},
+        {"action": "flag_files", "owner_agency": POLICE},
+    ]
+    yield _event(
+        MARAC,
+        "marac.case_heard",
+        heard,
+        {
+            "subjects": [victim],
+            "meeting_date": heard.date().isoformat(),
+            "area": "TEST-AREA",
+            "actions": actions,
+        },
+    )
+    if rng.random() < mix.repeat_after_marac:
+        yield POLICE, police_incident(rng, f, heard + timedelta(days=rng.randint(10, 90)))
+
+
+def demo_stream(
+    families: int, seed: int = 7, now: datetime | None = None, mix: Mix | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every family's story, interleaved as the agencies would send them; all before now."""
     rng = random.Random(seed)
-    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    start = now - timedelta(days=365)  # stories last under ~280 days
     stories = [
-        list(family_story(rng, f, start, DASH_YES_CYCLE[i % len(DASH_YES_CYCLE)]))
-        for i, f in enumerate(make_families(families, seed))
+        list(family_story(rng, f, start, mix)) for f in make_families(families, seed, mix=mix)
     ]
     out: list[tuple[str, dict[str, Any]]] = []
     while any(stories):

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 EVENTS = "hub.events.v1"
 ALERTS = "hub.alerts.v1"
 EVENTS_DEADLETTER = "hub.events.deadletter.v1"
+# Kafka-direct ingress (docs/kafka-ingress.md): what agencies write, and what the hub refused
+# with the original bytes. Both carry what agencies sent, identifiers included.
+INGRESS_RAW = "hub.ingress.raw"
+INGRESS_REJECTED = "hub.ingress.rejected"
 # faust's own internal topic for the worker app (leader assignment)
 
 
@@ -25,6 +29,8 @@ def hub_topics(settings: Settings) -> dict[str, int]:
         settings.topic(EVENTS): settings.topic_partitions,
         settings.topic(ALERTS): 1,
         settings.topic(EVENTS_DEADLETTER): 1,
+        settings.topic(INGRESS_RAW): settings.topic_partitions,
+        settings.topic(INGRESS_REJECTED): 1,
     }
 
 

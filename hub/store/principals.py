@@ -6,6 +6,7 @@ The secret is 256 random bits, so a fast hash is enough (no password stretching 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -14,10 +15,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.store.schema import principals
+from hub.store.schema import principals, signing_keys
 
 PERSON_ROLES = ("marac_chair", "marac_coordinator", "ig_officer", "admin")
 
@@ -81,6 +82,71 @@ class SqlPrincipalStore:
         if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
             return None
         return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id)
+
+    # --- signing keys of agency systems that write straight to Kafka -------------------------
+
+    def agency_system(self, agency_id: str) -> Principal | None:
+        """The active agency-system principal of agency_id, if any."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(principals)
+                .where(
+                    principals.c.agency_id == agency_id,
+                    principals.c.kind == "agency_system",
+                    principals.c.revoked_at.is_(None),
+                )
+                .order_by(principals.c.created_at)
+            ).first()
+        if row is None:
+            return None
+        return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id)
+
+    def add_signing_key(self, agency_id: str, key_id: str, public_key: bytes) -> None:
+        """Register an agency's raw Ed25519 public key under key_id."""
+        if self.agency_system(agency_id) is None:
+            raise PrincipalError(
+                f"no agency system {agency_id!r}; add it first with `hub agencies add`"
+            )
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(signing_keys).values(
+                        key_id=key_id,
+                        agency_id=agency_id,
+                        public_key=base64.b64encode(public_key).decode(),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            raise PrincipalError(f"signing key {key_id} is already registered") from None
+
+    def revoke_signing_key(self, agency_id: str, key_id: str) -> bool:
+        """Stop accepting signatures by this key; False when no such active key."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(signing_keys)
+                .where(
+                    signing_keys.c.agency_id == agency_id,
+                    signing_keys.c.key_id == key_id,
+                    signing_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=datetime.now(UTC))
+            )
+        return bool(done.rowcount)
+
+    def signing_identity(self, agency_id: str) -> tuple[Principal, list[bytes]] | None:
+        """The agency's principal and its active raw public keys; None when either is missing."""
+        principal = self.agency_system(agency_id)
+        if principal is None:
+            return None
+        with self._engine.connect() as conn:
+            keys = conn.execute(
+                select(signing_keys.c.public_key).where(
+                    signing_keys.c.agency_id == agency_id, signing_keys.c.revoked_at.is_(None)
+                )
+            ).scalars()
+            raw = [base64.b64decode(k) for k in keys]
+        return (principal, raw) if raw else None
 
 
 class KeyCache:
