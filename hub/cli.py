@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from audit import cli as audit_cli
+from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -38,12 +39,60 @@ def cmd_agencies_add(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(f"agency {args.name} ({args.type}) added. Its API key, shown once, keep it secret:")
     print(key)
+    print(f"To send straight to Kafka, give it a signing key: hub agencies signing-key {args.name}")
+    return 0
+
+
+def cmd_agencies_signing_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Register (or generate, or revoke) an agency system's Ed25519 key for Kafka-direct."""
+    import os
+    from pathlib import Path
+
+    from hub.kafka import signing
+    from hub.store.principals import PrincipalError, SqlPrincipalStore
+
+    store = SqlPrincipalStore(_engine(settings))
+    if args.revoke:
+        if not store.revoke_signing_key(args.name, args.revoke):
+            raise CliError(f"agency {args.name} has no active signing key {args.revoke}")
+        print(f"signing key {args.revoke} of {args.name} revoked")
+        return 0
+    out = Path(args.private_key_out) if args.private_key_out else None
+    if out is not None and (args.public_key or out.exists()):
+        raise CliError(f"{out} exists, or --public-key was given too; choose a new file")
+    private_pem = None
+    try:
+        if args.public_key:
+            public = signing.load_public_key(Path(args.public_key).read_bytes())
+        else:
+            private = signing.generate_private_key()
+            private_pem, public = signing.private_key_pem(private), signing.raw_public_key(private)
+        store.add_signing_key(args.name, signing.key_id(public), public)
+        if private_pem is not None and out is not None:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(private_pem)
+    except (OSError, signing.SigningKeyError, PrincipalError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"signing key {signing.key_id(public)} registered for {args.name}")
+    if out is not None:
+        print(f"its private key is in {out} (mode 0600); hand it to the agency's system")
+    elif private_pem is not None:
+        print("Its private key, shown once (the hub keeps only the public half):")
+        print(private_pem.decode(), end="")
     return 0
 
 
 def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
+    from consent.policy import PERSON_ROLES
     from hub.store.principals import PrincipalError, SqlPrincipalStore
 
+    agency_types = load_agency_types()
+    if args.role not in PERSON_ROLES and args.role not in agency_types:
+        known = ", ".join([*sorted(PERSON_ROLES), *agency_types])
+        raise CliError(f"unknown role {args.role!r}; choose one of: {known}")
+    if args.role in agency_types and not args.agency:
+        raise CliError(f"a {args.role} practitioner acts for an agency: give --agency NAME")
     try:
         _p, key = SqlPrincipalStore(_engine(settings)).add(
             args.name, "person", args.role, agency_id=args.agency
@@ -64,6 +113,28 @@ def cmd_subjects_erase(settings: Settings, args: argparse.Namespace) -> int:
     if not keys.erase(args.token):
         raise CliError(f"subject {args.token} has no data key (never had sealed data, or erased)")
     print(f"subject {args.token}: data key destroyed; its sealed fields are unreadable everywhere")
+    return 0
+
+
+def cmd_policy_explain(settings: Settings, args: argparse.Namespace) -> int:
+    from consent.decision import Item
+    from consent.explain import explain
+    from consent.policy import PolicyError, load_policy
+    from hub.contract import EVENT_TYPES
+    from hub.disclosure import data_fields_of
+
+    if args.event not in EVENT_TYPES:
+        raise CliError(
+            f"unknown event type {args.event!r}; choose one of: {', '.join(EVENT_TYPES)}"
+        )
+    try:
+        text = settings.sharing_policy_file.read_text() if settings.sharing_policy_file else None
+        policy = load_policy(text, EVENT_TYPES, load_agency_types())
+    except PolicyError as exc:
+        raise CliError(str(exc)) from None
+    fields, sealed = data_fields_of(args.event)
+    item = Item("(example)", args.event, "(holding agency)", (), None, None, fields, sealed)
+    print(explain(policy, item, args.role, args.purpose, args.own_agency))
     return 0
 
 
@@ -126,6 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
     a_add.add_argument("name", help="e.g. TEST-POLICE-A")
     a_add.add_argument("--type", required=True, help="agency type, e.g. police, idva, health_ae")
     a_add.set_defaults(func=cmd_agencies_add)
+    a_key = a_sub.add_parser(
+        "signing-key",
+        help="register the Ed25519 public key an agency signs Kafka-direct messages with",
+        description="With --public-key, register the agency's own key (best: the private half "
+        "never leaves the agency). Without, generate a pair and show the private key once.",
+    )
+    a_key.add_argument("name", help="the agency, as added with `hub agencies add`")
+    a_key.add_argument("--public-key", help="PEM file (openssl pkey -pubout) or base64 raw key")
+    a_key.add_argument("--private-key-out", help="write a generated private key here (0600)")
+    a_key.add_argument("--revoke", metavar="KEY_ID", help="stop accepting this key")
+    a_key.set_defaults(func=cmd_agencies_signing_key)
 
     users = sub.add_parser("users", help="people who read from the hub")
     u_sub = users.add_subparsers(dest="action", required=True)
@@ -134,12 +216,22 @@ def build_parser() -> argparse.ArgumentParser:
     u_add.add_argument(
         "--role",
         required=True,
-        choices=["marac_chair", "marac_coordinator", "ig_officer", "admin"],
+        help="marac_chair, marac_coordinator, ig_officer, admin, or a practitioner's agency "
+        "type (police, gp, idva, …; needs --agency)",
     )
     u_add.add_argument("--agency", default=None, help="the agency the user acts for")
     u_add.set_defaults(func=cmd_users_add)
 
     audit_cli.register(sub, _engine)
+
+    policy = sub.add_parser("policy", help="the sharing policy")
+    p_sub = policy.add_subparsers(dest="action", required=True)
+    p_explain = p_sub.add_parser("explain", help="what a role sees of an event type, and why")
+    p_explain.add_argument("--role", required=True, help="e.g. gp, marac_chair, police")
+    p_explain.add_argument("--event", required=True, help="e.g. police.incident")
+    p_explain.add_argument("--purpose", default="marac_case_preparation")
+    p_explain.add_argument("--own-agency", action="store_true", help="the reader's agency sent it")
+    p_explain.set_defaults(func=cmd_policy_explain)
 
     subjects = sub.add_parser("subjects", help="people known to the hub, by subject token")
     s_sub = subjects.add_subparsers(dest="action", required=True)
@@ -166,8 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("httpx").setLevel(logging.WARNING)
         return int(args.func(settings, args))
-    except (CliError, SettingsError) as exc:
+    except (CliError, SettingsError, PolicyError) as exc:
         print(f"hub: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hub: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

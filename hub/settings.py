@@ -46,6 +46,13 @@ class Settings:
     max_batch_events: int = 1000
     # HUB_MAX_EVENT_BYTES: largest single event accepted (HTTP body or Kafka message).
     max_event_bytes: int = 64 * 1024
+    # HUB_SHARING_POLICY_FILE: the sharing policy (TOML); default the packaged
+    # consent/data/sharing_policy.toml. Checked at start: a bad file stops the hub.
+    sharing_policy_file: Path | None = None
+    # HUB_AUDIT_CHECKPOINT_EVERY: the audit store signs a checkpoint (Merkle root and chain
+    # head, Ed25519) every this many records; `hub audit checkpoint` signs one at any time.
+    # Records after the newest checkpoint are the ones a database editor could drop unseen.
+    audit_checkpoint_every: int = 1000
     # HUB_LOG_LEVEL: python logging level name.
     log_level: str = "INFO"
     # Set by the hub itself when it runs the embedded broker (Tansu needs client tuning).
@@ -103,7 +110,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if env.get("HUB_MASTER_KEY_FILE")
         else None,
         max_batch_events=_int(env, "HUB_MAX_BATCH_EVENTS", 1000),
+        sharing_policy_file=(
+            Path(env["HUB_SHARING_POLICY_FILE"]) if env.get("HUB_SHARING_POLICY_FILE") else None
+        ),
         max_event_bytes=_int(env, "HUB_MAX_EVENT_BYTES", 64 * 1024),
+        audit_checkpoint_every=_int(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000),
         log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
         embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
     )
@@ -111,4 +122,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"HUB_DASH_HIGH_RISK={s.dash_high_risk} must be between 1 and 24")
     if s.topic_partitions < 1:
         raise SettingsError("HUB_TOPIC_PARTITIONS must be at least 1")
+    if s.audit_checkpoint_every < 1:
+        raise SettingsError(
+            f"HUB_AUDIT_CHECKPOINT_EVERY={s.audit_checkpoint_every} must be at least 1 "
+            "(records between signed checkpoints; e.g. 1000)"
+        )
     return s

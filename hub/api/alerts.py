@@ -1,9 +1,9 @@
-"""GET /v1/alerts: Marac chairs and coordinators read alerts; each read is audited first."""
+"""GET /v1/alerts: Marac chairs and coordinators read alerts, through the policy point."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from audit.chain import AuditError
-from hub.api.deps import PrincipalDep, ServicesDep
+from hub.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.store.readmodels import list_alerts
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
@@ -41,27 +41,18 @@ class AlertOut(BaseModel):
 
 class AlertList(BaseModel):
     alerts: list[AlertOut]
+    withheld: int
     audit_record_id: str | None
 
 
-def disclosure_record(
-    principal: Any, purpose: Purpose, shown: list[dict[str, Any]], action: str
-) -> dict[str, Any]:
-    """What the audit log keeps about one disclosure: who, what, why, on what basis, when."""
-    return {
-        "time": datetime.now(UTC).isoformat(),
-        "action": action,
-        "principal_id": principal.principal_id,
-        "principal_kind": principal.kind,
-        "role": principal.role,
-        "agency_id": principal.agency_id,
-        "purpose": purpose.value,
-        "subjects": sorted({t for a in shown for t in a["subject_tokens"]}),
-        "fields": sorted(AlertOut.model_fields),
-        "lawful_bases": sorted({a["lawful_basis"] for a in shown if a["lawful_basis"]}),
-        "items": sorted(a["alert_id"] for a in shown),
-        "outcome": "disclosed",
-    }
+AUDIT_UNAVAILABLE = (
+    "the audit log cannot be written just now, so nothing is shown; try again shortly and "
+    "tell the hub's administrator if it persists"
+)
+
+
+def audit_unavailable() -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, AUDIT_UNAVAILABLE)
 
 
 @router.get(
@@ -76,28 +67,46 @@ def disclosure_record(
 async def get_alerts(
     principal: PrincipalDep,
     services: ServicesDep,
+    policy: PolicyDep,
     purpose: Purpose = Purpose.marac_case_preparation,
     status_: str | None = Query(None, alias="status", pattern="^(new)$"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> AlertList:
-    """Alerts, newest first. The disclosure is written to the audit log before the answer."""
+    """Alerts, newest first. Each is shown only if the sharing policy lets this reader see
+    every event that triggered it; the disclosure is audited before the answer."""
     if principal.kind != "person" or principal.role not in ALERT_READERS:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"role '{principal.role}' may not read alerts; alerts go to Marac chairs and "
             "coordinators",
         )
-    shown = await asyncio.to_thread(list_alerts, services.engine, status_, limit)
+    rows = await asyncio.to_thread(list_alerts, services.engine, status_, limit)
+    shown, decisions = await asyncio.to_thread(_decide, services, policy, principal, purpose, rows)
     record_id = None
     if shown:
-        body = disclosure_record(principal, purpose, shown, "GET /v1/alerts")
         try:
-            record = await asyncio.to_thread(services.audit.append, body)
+            record_id = await asyncio.to_thread(
+                policy.audit, principal, purpose.value, "GET /v1/alerts", decisions,
+                [t for a in shown for t in a["subject_tokens"]],
+                [a["alert_id"] for a in shown], sorted(AlertOut.model_fields),
+            )  # fmt: skip
         except AuditError:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "the audit log cannot be written just now, so nothing is shown; try again "
-                "shortly and tell the hub's administrator if it persists",
-            ) from None
-        record_id = record.record_id
-    return AlertList(alerts=[AlertOut(**a) for a in shown], audit_record_id=record_id)
+            raise audit_unavailable() from None
+    return AlertList(
+        alerts=[AlertOut(**a) for a in shown], withheld=len(rows) - len(shown),
+        audit_record_id=record_id,
+    )  # fmt: skip
+
+
+def _decide(
+    services: Any, policy: Any, principal: Any, purpose: Purpose, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    store = services.ingress.store
+    shown, decisions = [], []
+    for alert in rows:
+        triggers = [e for i in alert["triggering_event_ids"] if (e := store.get(i)) is not None]
+        verdicts = policy.decide(principal, purpose.value, triggers)
+        if triggers and all(d.shared for d in verdicts):
+            shown.append(alert)
+            decisions.extend(verdicts)
+    return shown, decisions

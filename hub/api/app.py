@@ -11,11 +11,14 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
-from audit.store import SqlAuditStore
-from hub.api import alerts, events
+from audit.wiring import open_audit_store
+from consent.policy import load_policy
+from hub.api import alerts, events, requests, subjects
 from hub.api.deps import Services
 from hub.api.errors import on_validation_error
+from hub.contract import EVENT_TYPES
 from hub.crypto import FieldCipher, SqlKeyStore
+from hub.disclosure import PolicyPoint
 from hub.domain.agencies import load_agency_types
 from hub.ingress import Ingress
 from hub.kafka import topics
@@ -40,8 +43,7 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
     store = SqlEventStore(engine)
-    audit = SqlAuditStore(engine)
-    audit.ensure_head()
+    audit = open_audit_store(settings, engine)  # audit tables, triggers, signing key
     tokeniser = Tokeniser(load_or_create_key(settings.data_dir / "keys" / "subject-token.key"))
     ingress = Ingress(
         store=store,
@@ -57,7 +59,16 @@ def build_services(settings: Settings) -> Services:
             store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
         )
     appender = BatchingAppender(store)
-    return Services(settings, engine, SqlPrincipalStore(engine), ingress, audit, appender, relay)
+    agency_types = load_agency_types()
+    policy_text = (
+        settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None
+    )
+    policy = PolicyPoint(
+        engine, load_policy(policy_text, EVENT_TYPES, agency_types), ingress.cipher, audit
+    )
+    return Services(
+        settings, engine, SqlPrincipalStore(engine), ingress, audit, appender, policy, relay
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -86,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.include_router(events.router)
     app.include_router(alerts.router)
+    app.include_router(subjects.router)
+    app.include_router(requests.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from audit.store import SqlAuditStore
+from hub.disclosure import PolicyPoint
 from hub.ingress import Ingress
 from hub.relay import OutboxRelay
 from hub.settings import Settings
@@ -26,6 +27,7 @@ class Services:
     ingress: Ingress
     audit: SqlAuditStore
     appender: BatchingAppender
+    policy: PolicyPoint
     relay: OutboxRelay | None = None
     key_cache: KeyCache = field(default_factory=KeyCache)
 
@@ -36,6 +38,15 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_policy_point(services: ServicesDep) -> PolicyPoint:
+    """The one policy decision and enforcement point: a route that shows personal
+    information takes this dependency (a test checks every route)."""
+    return services.policy
+
+
+PolicyDep = Annotated[PolicyPoint, Depends(get_policy_point)]
 
 _bearer = HTTPBearer(auto_error=False, description="The API key issued by `hub agencies add`")
 

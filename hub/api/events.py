@@ -89,7 +89,7 @@ def _split_batch(body: bytes, content_type: str, limit: int) -> list[bytes | dic
     else:
         try:
             decoded = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise HTTPException(
                 status.HTTP_400_BAD_REQUEST,
                 f"the body is not a JSON array ({exc}); send a JSON array of events, or "

@@ -68,6 +68,11 @@ def parse_event(raw: bytes | str | dict[str, Any], max_bytes: int) -> Incoming:
             raise InvalidEvent(
                 "malformed_json", [error_entry((), f"not valid JSON: {exc}", "json_invalid")]
             ) from None
+        except RecursionError:
+            raise InvalidEvent(
+                "malformed_json",
+                [error_entry((), "nested too deeply to be an event", "json_invalid")],
+            ) from None
     if not isinstance(raw, dict):
         raise InvalidEvent(
             "invalid", [error_entry((), "an event must be a JSON object", "model_type")]

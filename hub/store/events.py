@@ -130,6 +130,17 @@ class SqlEventStore:
             ).scalar_one_or_none()
         return None if body is None else CanonicalEvent.from_json(body)
 
+    def for_subject(self, token: str, limit: int = 500) -> list[CanonicalEvent]:
+        """The events processed under this subject's token (its own timeline), oldest first."""
+        with self._engine.connect() as conn:
+            bodies = conn.execute(
+                select(events.c.body)
+                .where(events.c.partition_key == token)
+                .order_by(events.c.event_time, events.c.seq)
+                .limit(limit)
+            ).scalars()
+            return [CanonicalEvent.from_json(b) for b in bodies]
+
     def read(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[int, CanonicalEvent]]:
         """Events in store order after after_seq, for replay."""
         with self._engine.connect() as conn:

@@ -1,4 +1,6 @@
-"""SQL tables of the hub: event store and outbox, principals, read models, audit log.
+"""SQL tables of the hub: event store and outbox, principals, read models.
+
+The audit tables are audit.schema's (with their append-only triggers).
 
 Portable across SQLite and PostgreSQL: no dialect-specific types.
 """
@@ -32,7 +34,7 @@ events = Table(
     Column("type", String(64), nullable=False),
     Column("event_time", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("partition_key", String(64), nullable=False),
+    Column("partition_key", String(64), nullable=False, index=True),
     Column("content_hash", String(64), nullable=False),
     Column("body", Text, nullable=False),
     UniqueConstraint("agency_id", "source_id", name="uq_events_agency_source"),
@@ -59,6 +61,18 @@ principals = Table(
     Column("agency_id", String(64), nullable=True),
     Column("key_id", String(32), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Public Ed25519 keys agency systems sign Kafka-direct messages with (hub/kafka/signing.py).
+# Only the public half is kept; an agency may hold more than one active key while rotating.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("public_key", String(64), nullable=False),  # base64 of the 32 raw bytes
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
@@ -106,22 +120,23 @@ subject_keys = Table(
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
 
-audit_records = Table(
-    "audit_records",
+# Requests for more than "involvement only": a practitioner asks the holding agency (or the
+# Marac chair) to see items about a subject; the answer is recorded and audited.
+access_requests = Table(
+    "access_requests",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("record_id", String(36), nullable=False, unique=True),
-    Column("body", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-)
-
-# One row: the chain's head. Updated first in every append, which serialises appenders on
-# both SQLite (write lock) and PostgreSQL (row lock).
-audit_head = Table(
-    "audit_head",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("seq", BigInteger, nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("request_id", String(36), primary_key=True),
+    Column("requester_id", String(64), nullable=False, index=True),
+    Column("requester_role", String(64), nullable=False),
+    Column("requester_agency", String(64), nullable=True),
+    Column("subject", String(64), nullable=False),
+    Column("item_ids", Text, nullable=False),  # JSON list of hub ids
+    Column("holding_agency", String(64), nullable=False, index=True),
+    Column("purpose", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | granted | refused
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_reason", Text, nullable=True),
 )

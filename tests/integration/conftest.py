@@ -109,8 +109,9 @@ class Api:
         self.client = client
         self.services = services
 
-    def key(self, name: str, kind: str, role: str) -> dict[str, str]:
-        agency = name if kind == "agency_system" else None
+    def key(self, name: str, kind: str, role: str, agency: str | None = None) -> dict[str, str]:
+        """A principal's Authorization header; an agency system acts for itself."""
+        agency = name if kind == "agency_system" else agency
         _p, key = self.services.principals.add(name, kind, role, agency)
         return {"Authorization": f"Bearer {key}"}
 

@@ -174,7 +174,7 @@ def test_nothing_is_shown_when_the_audit_log_cannot_be_written(api: Api, idva, c
 def test_no_alerts_means_no_disclosure_record(api: Api, chair) -> None:
     r = api.client.get("/v1/alerts", headers=chair)
     assert r.status_code == 200
-    assert r.json() == {"alerts": [], "audit_record_id": None}
+    assert r.json() == {"alerts": [], "withheld": 0, "audit_record_id": None}
     assert list(api.services.audit.records()) == []
 
 

@@ -155,6 +155,7 @@ def test_a_json_array_batch_reports_refusals_per_event(api: Api) -> None:
     [
         (b'{"not": "a list"}', "application/json", 400),
         (b"[]", "application/json", 400),
+        (b"[" * 5000, "application/json", 400),
         (json.dumps([EXAMPLES["risk.dash"]] * 1001).encode(), "application/json", 413),
     ],
 )

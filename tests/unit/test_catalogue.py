@@ -107,6 +107,7 @@ def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
         (b"x" * 70_000, "too_large"),
         (b'{"specversion": "1.0", ', "malformed_json"),
         (b"\xff\xfe", "malformed_json"),
+        (b"[" * 5000, "malformed_json"),
         (b"[1, 2]", "invalid"),
         (json.dumps({**EXAMPLES["risk.dash"], "type": "police.rumour"}).encode(), "unknown_type"),
         (json.dumps({**EXAMPLES["risk.dash"], "time": 17}).encode(), "invalid"),

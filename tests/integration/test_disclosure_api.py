@@ -1,0 +1,206 @@
+"""Disclosures through the API: the policy point filters, consent withdrawal bites on the next
+read, overrides are recorded, and every route showing personal data goes through the point."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+from fastapi.routing import APIRoute
+
+from hub.api.deps import get_policy_point
+from hub.contract.examples import EXAMPLES
+from hub.crypto import is_sealed
+from hub.pseudonymise import Tokeniser
+from tests.integration.conftest import Api
+
+NOT_PERSONAL = {
+    # route: why it shows no personal information
+    ("POST", "/v1/events"): "answers with the sender's own event id and the hub id",
+    ("POST", "/v1/events:batch"): "answers with the sender's own event ids and statuses",
+    ("GET", "/healthz"): "service health only",
+}
+
+
+def test_every_route_that_shows_personal_data_goes_through_the_policy_point(api: Api) -> None:
+    def uses_policy(dependant) -> bool:
+        return any(d.call is get_policy_point or uses_policy(d) for d in dependant.dependencies)
+
+    unchecked = []
+    for route in api.client.app.routes:
+        if not isinstance(route, APIRoute):
+            continue  # the OpenAPI document and docs pages
+        for method in route.methods:
+            if (method, route.path) in NOT_PERSONAL:
+                continue
+            if not uses_policy(route.dependant):
+                unchecked.append(f"{method} {route.path}")
+    assert unchecked == [], "route(s) showing data without the policy point: " + ", ".join(
+        unchecked
+    )
+
+
+def victim_token(api: Api) -> str:
+    return Tokeniser(api.services.ingress.tokeniser._key).token("nhs", "9990000001")
+
+
+def send(api: Api, agency: str, agency_type: str, *events: dict) -> None:
+    headers = api.key(agency, "agency_system", agency_type)
+    for event in events:
+        r = api.client.post("/v1/events", json=event, headers=headers)
+        assert r.status_code == 202, r.text
+
+
+def read(api: Api, headers: dict[str, str], token: str, **params) -> dict:
+    r = api.client.get(f"/v1/subjects/{token}/events", headers=headers, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_each_reader_sees_only_what_its_role_may(api: Api) -> None:
+    send(api, "TEST-POLICE-A", "police", EXAMPLES["police.incident"])
+    send(api, "TEST-AE-A", "health_ae", EXAMPLES["health.attendance"], EXAMPLES["marker.added"])
+    token = victim_token(api)
+
+    gp = read(api, api.key("GP Example", "person", "gp", "TEST-GP-A"), token)
+    gp_by_type = {e["type"]: e for e in gp["events"]}
+    for kind in ("police.incident", "health.attendance"):  # involvement only: no content
+        assert set(gp_by_type[kind]) == {"hub_id", "type", "agency_id", "data", "basis", "sharing"}
+        assert gp_by_type[kind]["data"] == {}
+    assert gp_by_type["marker.added"]["data"] == {"marker": "da_victim", "since": "2026-02-01"}
+
+    officer = read(api, api.key("PC Example", "person", "police", "TEST-POLICE-A"), token)
+    own = next(e for e in officer["events"] if e["type"] == "police.incident")
+    assert own["data"]["circumstances"] == EXAMPLES["police.incident"]["data"]["circumstances"]
+
+    chair = read(api, api.key("Chair Example", "person", "marac_chair"), token)
+    by_type = {e["type"]: e for e in chair["events"]}
+    assert "clinical_notes" not in by_type["health.attendance"]["data"]
+    assert by_type["health.attendance"]["data"]["injury"] is True
+    assert set(by_type["marker.added"]["data"]) == {"marker", "since"}
+    assert not is_sealed(by_type["police.incident"]["data"]["circumstances"])
+
+    ig = read(api, api.key("IG Example", "person", "ig_officer"), token)
+    assert ig["events"] == [] and ig["withheld"] == 3
+    assert "audit" in ig["refusals"][0]
+
+    text = json.dumps([gp, officer, chair, ig])
+    assert "Alex Example" not in text and "9990000001" not in text
+    assert api.services.audit.verify().ok
+
+
+def test_withdrawn_consent_stops_the_next_read_but_not_other_bases(api: Api) -> None:
+    consent = EXAMPLES["consent.recorded"]
+    on_consent = copy.deepcopy(EXAMPLES["referral.made"]) | {
+        "lawfulbasis": "ukgdpr-6-1-a", "consentref": consent["consentref"],
+    }  # fmt: skip
+    send(api, "TEST-IDVA-A", "idva", consent, on_consent, EXAMPLES["risk.dash"])
+    chair = api.key("Chair Example", "person", "marac_chair")
+    token = victim_token(api)
+    before = read(api, chair, token)
+    referral = next(e for e in before["events"] if e["type"] == "referral.made")
+    assert referral["basis"] == "ukgdpr-6-1-a"
+
+    send(api, "TEST-IDVA-B", "idva", EXAMPLES["consent.withdrawn"])
+    after = read(api, chair, token)
+    types = {e["type"] for e in after["events"]}
+    assert "referral.made" not in types
+    assert any("withdrawn" in r for r in after["refusals"])
+    dash = next(e for e in after["events"] if e["type"] == "risk.dash")
+    assert dash["basis"] == "ukgdpr-6-1-e"
+    assert "does not affect this basis" in dash["sharing"]
+
+    record = json.loads(list(api.services.audit.records())[-1].body)
+    refused = [d for d in record["decisions"] if d["outcome"] == "refuse"]
+    assert refused and refused[0]["consent_status"] == "withdrawn"
+
+
+def test_an_override_is_shared_and_visible_in_the_audit_record(api: Api) -> None:
+    on_consent = copy.deepcopy(EXAMPLES["referral.made"]) | {
+        "lawfulbasis": "ukgdpr-6-1-a", "consentref": "TEST-NEVER-RECORDED",
+    }  # fmt: skip
+    send(api, "TEST-IDVA-A", "idva", on_consent)
+    chair = api.key("Chair Example", "person", "marac_chair")
+    token = victim_token(api)
+    assert read(api, chair, token)["events"] == []
+    shown = read(
+        api, chair, token,
+        override_reason="consent_cannot_reasonably_be_obtained",
+        justification="Victim in hospital, cannot be reached before the meeting.",
+    )  # fmt: skip
+    assert [e["type"] for e in shown["events"]] == ["referral.made"]
+    record = json.loads(list(api.services.audit.records())[-1].body)
+    assert record["overrides"][0]["reason"] == "consent_cannot_reasonably_be_obtained"
+    assert "hospital" in record["overrides"][0]["justification"]
+    gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
+    r = api.client.get(
+        f"/v1/subjects/{token}/events", headers=gp,
+        params={"override_reason": "consent_cannot_be_given", "justification": "x" * 20},
+    )  # fmt: skip
+    assert r.status_code == 403
+
+
+def run_hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_policy_explain_says_what_a_role_sees_and_why() -> None:
+    out = run_hub("policy", "explain", "--role", "gp", "--event", "police.incident")
+    assert out.returncode == 0, out.stderr
+    assert "view 'involvement_only'" in out.stdout
+    assert "does not see: abuse_types" in out.stdout
+    chair = run_hub("policy", "explain", "--role", "marac_chair", "--event", "health.attendance")
+    assert "view 'summary'" in chair.stdout and "clinical_notes" in chair.stdout
+
+
+def test_a_bad_policy_file_stops_the_command_with_one_line(tmp_path) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text('[[rule]]\nevent_types=["*"]\nroles=["nobody"]\npurposes=["*"]\nview="full"\n')
+    out = run_hub(
+        "policy", "explain", "--role", "gp", "--event", "risk.dash",
+        env={"HUB_SHARING_POLICY_FILE": str(bad)},
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "line 1" in out.stderr and "nobody" in out.stderr
+
+
+def test_involvement_only_can_ask_for_more_and_the_holder_decides(api: Api) -> None:
+    send(api, "TEST-POLICE-A", "police", EXAMPLES["police.incident"])
+    token = victim_token(api)
+    gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
+    [incident] = read(api, gp, token)["events"]
+    assert incident["data"] == {}
+
+    ask = {"subject": token, "items": [incident["hub_id"]], "purpose": "safeguarding_review",
+           "reason": "Patient disclosed fear at appointment; need incident context."}  # fmt: skip
+    r = api.client.post("/v1/requests", json=ask, headers=gp)
+    assert r.status_code == 201, r.text
+    request_id = r.json()["request_id"]
+    assert r.json()["holding_agency"] == "TEST-POLICE-A"
+
+    other = api.key("Housing Example", "person", "housing", "TEST-HOUSING-A")
+    decision = {"grant": True, "reason": "Need to know established."}
+    refused = api.client.post(f"/v1/requests/{request_id}/decision", json=decision, headers=other)
+    assert refused.status_code == 403  # not the holder, not Marac
+    officer = api.key("PC Example", "person", "police", "TEST-POLICE-A")
+    assert [x["request_id"] for x in api.client.get("/v1/requests", headers=officer).json()] == [
+        request_id
+    ]
+    r = api.client.post(f"/v1/requests/{request_id}/decision", json=decision, headers=officer)
+    assert r.status_code == 200 and r.json()["status"] == "granted"
+    again = api.client.post(f"/v1/requests/{request_id}/decision", json=decision, headers=officer)
+    assert again.status_code == 409
+
+    [now] = read(api, gp, token)["events"]
+    assert now["data"]["abuse_types"] == ["physical", "coercive_control"]
+    assert "circumstances" not in now["data"]  # a summary: sealed free text stays sealed
+    assert request_id in now["sharing"]
+    actions = [json.loads(r.body)["action"] for r in api.services.audit.records()]
+    assert "access requested" in actions and "access granted" in actions
+    assert api.services.audit.verify().ok
