@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from hub.api.deps import PrincipalDep, ServicesDep
@@ -25,12 +25,26 @@ class EventAccepted(BaseModel):
     status: str = "accepted"
 
 
+async def limit_event_size(request: Request, services: ServicesDep) -> None:
+    """Refuse an event larger than HUB_MAX_EVENT_BYTES before parsing it (413)."""
+    limit = services.settings.max_event_bytes
+    size = len(await request.body())  # cached: the body is parsed from the same bytes
+    if size > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the event is {size} bytes; the limit is {limit}. Send large free text as a "
+            "shorter summary",
+        )
+
+
 @router.post(
     "/events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EventAccepted,
+    dependencies=[Depends(limit_event_size)],
     responses={
         401: {"description": "No valid API key"},
+        413: {"description": "The event is larger than HUB_MAX_EVENT_BYTES"},
         403: {"description": "Your agency type may not send this event type"},
         409: {"description": "This event id was used before with different content"},
         422: {"description": "The event is invalid: each error names the field path"},

@@ -41,7 +41,7 @@ def test_demo_raises_alerts_audits_reads_and_leaves_no_process(tmp_path: Path) -
     assert "ALERT visible_high_risk" in out  # the demo's families include high-risk Dash scores
     assert "→ 202" in out
     assert "chair sees" in out
-    assert "audit chain verified" in out
+    assert "audit log verified" in out
     for clear in ("Example", "Sample", "999000"):  # fake names and NHS numbers stay off screen
         assert clear not in out
     assert processes_mentioning(str(data_dir)) == []

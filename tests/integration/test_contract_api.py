@@ -176,3 +176,11 @@ def test_the_agency_attribute_must_match_the_credential(api: Api) -> None:
     r = api.client.post("/v1/events", json=event, headers=sender_for(api, "risk.dash"))
     assert r.status_code == 403
     assert "TEST-SOMEONE-ELSE" in r.json()["detail"]
+
+
+def test_an_oversized_event_is_refused_before_it_is_parsed(api: Api) -> None:
+    event = copy.deepcopy(EXAMPLES["police.incident"])
+    event["data"]["padding"] = "x" * 70_000  # would also be an unknown field: size speaks first
+    r = api.client.post("/v1/events", json=event, headers=sender_for(api, "police.incident"))
+    assert r.status_code == 413
+    assert "limit is 65536" in r.json()["detail"]

@@ -7,11 +7,14 @@ import json
 import subprocess
 import sys
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import select
 
 from hub.api.app import build_services
+from hub.contract.examples import EXAMPLES
+from hub.crypto import ERASED
 from hub.kafka import topics
+from hub.kafka.embedded import kafka_python_consumer_tuning
 from hub.keys import load_or_create_key
 from hub.pseudonymise import Tokeniser
 from hub.stack import child_env
@@ -117,3 +120,59 @@ def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> 
     assert get_projection(engine, victim).event_count == 2  # the redelivery changed nothing
     r = hub.http.get("/v1/alerts", headers=chair)
     assert [a["victim_token"] for a in r.json()["alerts"]] == [victim]
+
+
+def _copies_on_kafka(hub: RunningHub, hub_id: str) -> list[dict]:
+    """Every copy of the event on hub.events.v1, read from the start of each partition."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=hub.settings.kafka_bootstrap, group_id=None,
+        auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=3000,
+        **kafka_python_consumer_tuning(True),
+    )  # fmt: skip
+    topic = hub.settings.topic(topics.EVENTS)
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    found = [json.loads(m.value) for m in consumer if json.loads(m.value)["hub_id"] == hub_id]
+    consumer.close()
+    return found
+
+
+def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
+    running_hub: RunningHub,
+) -> None:
+    hub = running_hub
+    services = build_services(hub.settings)
+    ae = services.principals.add("TEST-AE-A", "agency_system", "health_ae", "TEST-AE-A")[1]
+    chair_key = services.principals.add("Chair", "person", "marac_chair", None)[1]
+    chair = {"Authorization": f"Bearer {chair_key}"}
+    event = EXAMPLES["health.attendance"]
+    r = hub.http.post("/v1/events", json=event, headers={"Authorization": f"Bearer {ae}"})
+    assert r.status_code == 202, r.text
+    hub_id = r.json()["hub_id"]
+    victim = _token(hub, "9990000001")
+    wait_for(lambda: get_projection(services.engine, victim), 60, "the attendance to be processed")
+    [on_kafka] = _copies_on_kafka(hub, hub_id)
+    cipher = services.ingress.cipher
+    notes = event["data"]["clinical_notes"]
+    assert notes not in json.dumps(on_kafka)
+    assert cipher.reveal(hub_id, on_kafka["data"])["clinical_notes"] == notes
+    read = hub.http.get(f"/v1/subjects/{victim}/events", headers=chair)
+    assert read.status_code == 200 and read.json()["audit_record_id"]
+
+    erase = subprocess.run(
+        [sys.executable, "-m", "hub", "subjects", "erase", victim],
+        env=child_env(hub.settings), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert erase.returncode == 0, erase.stderr
+    assert cipher.reveal(hub_id, on_kafka["data"])["clinical_notes"] == ERASED
+    stored = services.ingress.store.get(hub_id)
+    assert stored is not None and cipher.reveal(hub_id, stored.data)["self_harm"] == ERASED
+    after = hub.http.get(f"/v1/subjects/{victim}/events", headers=chair).json()
+    [shown] = after["events"]
+    assert shown["data"]["injury"] is True  # what was not sealed stays readable
+    verify = subprocess.run(
+        [sys.executable, "-m", "hub", "audit", "verify"],
+        env=child_env(hub.settings), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stderr
