@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from audit import cli as audit_cli
+from audit import ig_cli
 from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.settings import Settings, SettingsError, load_settings
@@ -138,6 +139,26 @@ def cmd_policy_explain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.domain.rules import RuleSettings
+    from hub.replay import rebuild, refill, state_digest
+
+    engine = _engine(settings)
+    if args.refill:
+        print(f"{refill(engine)} stored events queued for publishing again (the relay sends them)")
+        return 0
+    before = state_digest(engine)
+    result = rebuild(engine, RuleSettings(dash_high_risk=settings.dash_high_risk))
+    after = state_digest(engine)
+    rate = result.events / result.seconds if result.seconds else 0.0
+    print(
+        f"replayed {result.events} events in {result.seconds:.1f} s ({rate:,.0f}/s): "
+        f"{result.projections} projections, {result.alerts} alerts; read models "
+        f"{'unchanged' if before == after else 'CHANGED'} (digest {after[:16]})"
+    )
+    return 0
+
+
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     from hub.worker import run_worker
 
@@ -223,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     u_add.set_defaults(func=cmd_users_add)
 
     audit_cli.register(sub, _engine)
+    ig_cli.register(sub, _engine)
 
     policy = sub.add_parser("policy", help="the sharing policy")
     p_sub = policy.add_subparsers(dest="action", required=True)
@@ -239,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("token", help="the subject token, st_…")
     erase.set_defaults(func=cmd_subjects_erase)
 
+    replay = sub.add_parser(
+        "replay", help="rebuild every projection and alert from the event store"
+    )
+    replay.add_argument(
+        "--refill",
+        action="store_true",
+        help="instead, republish every stored event to Kafka (a new or emptied broker)",
+    )
+    replay.set_defaults(func=cmd_replay)
     sub.add_parser("worker", help="run a stream-processing worker").set_defaults(func=cmd_worker)
     sub.add_parser("serve", help="run the API and outbox relay").set_defaults(func=cmd_serve)
     sub.add_parser("up", help="run broker (if embedded), worker and API").set_defaults(func=cmd_up)

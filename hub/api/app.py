@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from audit.wiring import open_audit_store
 from consent.policy import load_policy
-from hub.api import alerts, events, requests, subjects
+from hub.api import alerts, events, ig, requests, subjects
 from hub.api.deps import Services
 from hub.api.errors import on_validation_error
 from hub.contract import EVENT_TYPES
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(subjects.router)
     app.include_router(requests.router)
+    app.include_router(ig.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

@@ -141,6 +141,22 @@ class SqlEventStore:
             ).scalars()
             return [CanonicalEvent.from_json(b) for b in bodies]
 
+    def of_types(self, types: Sequence[str], batch: int = 1000) -> Iterator[CanonicalEvent]:
+        """Every stored event of these types, in store order (e.g. what opens and closes cases)."""
+        after = 0
+        while True:
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    select(events.c.seq, events.c.body)
+                    .where(events.c.seq > after, events.c.type.in_(list(types)))
+                    .order_by(events.c.seq)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield from (CanonicalEvent.from_json(body) for _, body in rows)
+            after = rows[-1][0]
+
     def read(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[int, CanonicalEvent]]:
         """Events in store order after after_seq, for replay."""
         with self._engine.connect() as conn:

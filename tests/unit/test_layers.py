@@ -13,7 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = {"hub", "audit", "consent", "producers", "consumers"}
-PURE_AUDIT = ("chain", "merkle", "checkpoint", "segments", "verify", "proofs", "errors")
+PURE_AUDIT = (
+    "chain", "merkle", "checkpoint", "segments", "verify", "proofs", "errors",
+    "ig", "anomalies", "fhir",
+)  # fmt: skip
 FORBIDDEN = {"kafka", "aiokafka", "faust", "fastapi", "starlette", "sqlalchemy"}
 
 
@@ -89,6 +92,7 @@ def test_the_pure_modules_are_found() -> None:
     names = {module_name(p, ROOT) for p in pure_modules()}
     assert {"hub.domain.rules", "hub.domain.projection", "audit.chain", "consent"} <= names
     assert {"audit.merkle", "audit.checkpoint", "audit.verify", "audit.proofs"} <= names
+    assert {"audit.ig", "audit.anomalies", "audit.fhir"} <= names
 
 
 @pytest.mark.parametrize("path", pure_modules(), ids=lambda p: module_name(p, ROOT))
