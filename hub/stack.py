@@ -66,6 +66,18 @@ class Stack:
             log.info("embedded broker on %s (pid %s)", self.broker.bootstrap, self.broker.proc.pid)
         self.settings = s
         ensure_topics(s)
+        if self.broker is not None:
+            # A new embedded broker holds nothing (it keeps memory only): refill its topics
+            # from the event store; the worker skips events it had already applied.
+            from hub.replay import refill
+            from hub.store.db import create_schema, make_engine
+
+            engine = make_engine(s.effective_database_url)
+            create_schema(engine)
+            resent = refill(engine)
+            engine.dispose()
+            if resent:
+                log.info("refilling the new broker with %d stored events", resent)
         self.worker = start_worker(s)
         log.info("worker started (pid %s)", self.worker.pid)
         return s

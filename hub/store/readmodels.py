@@ -29,45 +29,49 @@ class Projector:
 
     def apply_batch(self, batch: Sequence[CanonicalEvent]) -> list[Alert]:
         """Apply the events not seen before; return the alerts raised for the first time."""
-        now = datetime.now(UTC)
         with self._engine.begin() as conn:
-            ids = list({e.hub_id for e in batch})
-            seen = set(
-                conn.execute(
-                    select(processed_events.c.hub_id).where(
-                        processed_events.c.consumer == CONSUMER, processed_events.c.hub_id.in_(ids)
-                    )
-                ).scalars()
-            )
-            fresh: list[CanonicalEvent] = []
-            for e in batch:
-                if e.hub_id not in seen:
-                    seen.add(e.hub_id)
-                    fresh.append(e)
-            if not fresh:
-                return []
-            victims = list({e.victim_token for e in fresh})
-            stored = {
-                token: VictimProjection.from_dict(json.loads(state))
-                for token, state in conn.execute(
-                    select(victim_projections.c.victim_token, victim_projections.c.state).where(
-                        victim_projections.c.victim_token.in_(victims)
-                    )
-                )
-            }
-            current = dict(stored)
-            raised: dict[str, Alert] = {}
-            for e in fresh:
-                p = apply_event(current.get(e.victim_token, VictimProjection(e.victim_token)), e)
-                current[e.victim_token] = p
-                for a in evaluate(p, e, self._rules):
-                    raised[a.alert_id] = a
-            self._write_projections(conn, stored, current, now)
+            return self.apply_in(conn, batch)
+
+    def apply_in(self, conn: Any, batch: Sequence[CanonicalEvent]) -> list[Alert]:
+        """apply_batch inside the caller's transaction (replay folds many batches in one)."""
+        now = datetime.now(UTC)
+        ids = list({e.hub_id for e in batch})
+        seen = set(
             conn.execute(
-                insert(processed_events),
-                [{"consumer": CONSUMER, "hub_id": e.hub_id} for e in fresh],
+                select(processed_events.c.hub_id).where(
+                    processed_events.c.consumer == CONSUMER, processed_events.c.hub_id.in_(ids)
+                )
+            ).scalars()
+        )
+        fresh: list[CanonicalEvent] = []
+        for e in batch:
+            if e.hub_id not in seen:
+                seen.add(e.hub_id)
+                fresh.append(e)
+        if not fresh:
+            return []
+        victims = list({e.victim_token for e in fresh})
+        stored = {
+            token: VictimProjection.from_dict(json.loads(state))
+            for token, state in conn.execute(
+                select(victim_projections.c.victim_token, victim_projections.c.state).where(
+                    victim_projections.c.victim_token.in_(victims)
+                )
             )
-            return self._insert_new_alerts(conn, list(raised.values()), now)
+        }
+        current = dict(stored)
+        raised: dict[str, Alert] = {}
+        for e in fresh:
+            p = apply_event(current.get(e.victim_token, VictimProjection(e.victim_token)), e)
+            current[e.victim_token] = p
+            for a in evaluate(p, e, self._rules):
+                raised[a.alert_id] = a
+        self._write_projections(conn, stored, current, now)
+        conn.execute(
+            insert(processed_events),
+            [{"consumer": CONSUMER, "hub_id": e.hub_id} for e in fresh],
+        )
+        return self._insert_new_alerts(conn, list(raised.values()), now)
 
     @staticmethod
     def _write_projections(

@@ -35,6 +35,26 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
         time.sleep(0.05)  # polling interval of a condition wait with a deadline
 
 
+def read_topic(settings: Settings, topic: str) -> list[bytes]:
+    """Every message value on the topic, from the start of each partition."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from hub.kafka.embedded import kafka_python_consumer_tuning
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=None, auto_offset_reset="earliest",
+        enable_auto_commit=False, consumer_timeout_ms=3000,
+        **kafka_python_consumer_tuning(settings.embedded_broker),
+    )  # fmt: skip
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        return [m.value for m in consumer]
+    finally:
+        consumer.close()
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
     b = EmbeddedBroker.start(tmp_path_factory.mktemp("broker"))

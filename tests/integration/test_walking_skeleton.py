@@ -7,21 +7,20 @@ import json
 import subprocess
 import sys
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from sqlalchemy import select
 
 from hub.api.app import build_services
 from hub.contract.examples import EXAMPLES
 from hub.crypto import ERASED
 from hub.kafka import topics
-from hub.kafka.embedded import kafka_python_consumer_tuning
 from hub.keys import load_or_create_key
 from hub.pseudonymise import Tokeniser
 from hub.stack import child_env
 from hub.store.readmodels import get_projection
 from hub.store.schema import events
 from tests import builders as b
-from tests.integration.conftest import RunningHub, wait_for
+from tests.integration.conftest import RunningHub, read_topic, wait_for
 
 
 def _keys(hub: RunningHub) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -123,19 +122,9 @@ def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> 
 
 
 def _copies_on_kafka(hub: RunningHub, hub_id: str) -> list[dict]:
-    """Every copy of the event on hub.events.v1, read from the start of each partition."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=hub.settings.kafka_bootstrap, group_id=None,
-        auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=3000,
-        **kafka_python_consumer_tuning(True),
-    )  # fmt: skip
-    topic = hub.settings.topic(topics.EVENTS)
-    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    found = [json.loads(m.value) for m in consumer if json.loads(m.value)["hub_id"] == hub_id]
-    consumer.close()
-    return found
+    """Every copy of the event on hub.events.v1."""
+    values = read_topic(hub.settings, hub.settings.topic(topics.EVENTS))
+    return [v for v in map(json.loads, values) if v["hub_id"] == hub_id]
 
 
 def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
