@@ -55,6 +55,29 @@ def read_topic(settings: Settings, topic: str) -> list[bytes]:
         consumer.close()
 
 
+class TopicTail:
+    """Follows a topic from its start; at_least(n) is a condition for wait_for."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from kafka import KafkaConsumer
+
+        from hub.kafka.embedded import kafka_python_consumer_tuning
+
+        self.consumer = KafkaConsumer(
+            topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+            **kafka_python_consumer_tuning(True),
+        )  # fmt: skip
+        self.records: list[Any] = []
+
+    def at_least(self, n: int) -> list[Any]:
+        for batch in self.consumer.poll(timeout_ms=200).values():
+            self.records += batch
+        return self.records if len(self.records) >= n else []
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
     b = EmbeddedBroker.start(tmp_path_factory.mktemp("broker"))

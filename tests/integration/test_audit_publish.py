@@ -8,41 +8,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-from kafka import KafkaConsumer
 
 from audit.checkpoint import Checkpoint, load_or_create_signer, signature_problem
 from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
 from audit.wiring import checkpoint_publisher, signing_key_path
-from hub.kafka.embedded import EmbeddedBroker, kafka_python_consumer_tuning
+from hub.kafka.embedded import EmbeddedBroker
 from hub.settings import Settings
 from hub.store.db import create_schema, make_engine
-from tests.integration.conftest import wait_for
-
-
-class Topic:
-    """Reads a topic from the start."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            **kafka_python_consumer_tuning(True),
-        )
-        self.records: list[Any] = []
-
-    def at_least(self, n: int) -> list[Any]:
-        for batch in self.consumer.poll(timeout_ms=200).values():
-            self.records += batch
-        return self.records if len(self.records) >= n else []
-
-    def close(self) -> None:
-        self.consumer.close()
+from tests.integration.conftest import TopicTail, wait_for
 
 
 def test_checkpoints_are_published_as_they_are_signed_and_again_on_demand(
@@ -68,7 +43,7 @@ def test_checkpoints_are_published_as_they_are_signed_and_again_on_demand(
     stored = store.checkpoints()
     assert [c.tree_size for c in stored] == [2, 4, 5]
 
-    topic = Topic(broker.bootstrap, settings.topic(AUDIT_CHECKPOINTS))
+    topic = TopicTail(broker.bootstrap, settings.topic(AUDIT_CHECKPOINTS))
     try:
         records = wait_for(lambda: topic.at_least(3), 60, "the checkpoints on Kafka")
         assert [r.key for r in records] == [b"2", b"4", b"5"]

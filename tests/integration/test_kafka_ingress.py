@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from sqlalchemy import select
 
 from hub.api.app import build_services
 from hub.kafka import topics
-from hub.kafka.embedded import kafka_python_consumer_tuning, producer_tuning
+from hub.kafka.embedded import producer_tuning
 from hub.keys import load_or_create_key
 from hub.pseudonymise import Tokeniser
 from hub.settings import Settings
@@ -25,7 +25,7 @@ from hub.store.readmodels import get_projection
 from hub.store.schema import events
 from producers.kafka_producer import KafkaHubProducer
 from tests import builders as b
-from tests.integration.conftest import RunningHub, wait_for
+from tests.integration.conftest import RunningHub, TopicTail, wait_for
 from tests.kafka_builders import agency_key, hand_made_binary, register
 
 AE_KEY = Ed25519PrivateKey.from_private_bytes(b"\x02" * 32)
@@ -52,28 +52,6 @@ def stored(settings: Settings, ids: list[str]) -> set[str]:
             return set(rows.scalars())
     finally:
         engine.dispose()
-
-
-class Rejected:
-    """Reads hub.ingress.rejected from the start."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.consumer = KafkaConsumer(
-            settings.topic(topics.INGRESS_REJECTED),
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            **kafka_python_consumer_tuning(True),
-        )
-        self.records: list[Any] = []
-
-    def at_least(self, n: int) -> list[Any]:
-        for batch in self.consumer.poll(timeout_ms=200).values():
-            self.records += batch
-        return self.records if len(self.records) >= n else []
-
-    def close(self) -> None:
-        self.consumer.close()
 
 
 def plain_producer(settings: Settings) -> KafkaProducer:
@@ -192,7 +170,7 @@ def test_a_mixed_stream_counts_in_equals_accepted_plus_rejected(hub: RunningHub)
     expected |= {"conflict": [conflicting], "unauthenticated": [1], "not_allowed": [1]}
     messages_in = len(good) + 2 + sum(len(v) for v in expected.values())
 
-    rejected = Rejected(s)
+    rejected = TopicTail(s.kafka_bootstrap, s.topic(topics.INGRESS_REJECTED))
     try:
         records = wait_for(lambda: rejected.at_least(len(expected)), 60, "every rejection")
         assert not rejected.at_least(len(expected) + 1)  # and no more
@@ -228,7 +206,7 @@ def test_garbage_does_not_stall_the_partition(hub: RunningHub) -> None:
     producer.close()
 
     wait_for(lambda: stored(s, [good["id"]]), 60, "the good event behind the garbage")
-    rejected = Rejected(s)
+    rejected = TopicTail(s.kafka_bootstrap, s.topic(topics.INGRESS_REJECTED))
     try:
         records = wait_for(lambda: rejected.at_least(len(garbage)), 60, "every rejection")
     finally:
