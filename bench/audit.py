@@ -33,9 +33,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 
 from audit.chain import GENESIS_HASH, ChainedRecord, chain_next, entry_bytes, verify_chain
 from audit.checkpoint import Checkpoint, CheckpointSigner
@@ -44,7 +43,7 @@ from audit.schema import audit_checkpoints, audit_head, audit_records, create_au
 from audit.segments import SEGMENT_BITS, SegmentReport, check_segment, segment_bounds
 from audit.store import SqlAuditStore, checkpoint_row
 from audit.verify import combine, verify_log
-from hub.store.db import make_engine
+from hub.store.db import make_engine, scratch_schema
 
 RESULTS = Path(__file__).parent / "results"
 SIGNER = CheckpointSigner.from_seed(b"TEST-BENCH-AUDIT-KEY-0000000000!")
@@ -220,19 +219,12 @@ def append_rate(engine: Engine, writers: int, total: int) -> dict[str, Any]:
 
 
 def postgres_append(url: str, writers: int, total: int) -> dict[str, Any]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    engine = make_engine(f"{url}{separator}options={quote(f'-csearch_path={schema}')}")
-    try:
-        return append_rate(engine, writers, total)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(url, "bench") as scratch:
+        engine = make_engine(scratch)
+        try:
+            return append_rate(engine, writers, total)
+        finally:
+            engine.dispose()
 
 
 def main() -> None:

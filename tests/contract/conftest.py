@@ -7,15 +7,13 @@ server, in parallel or with other suites, never see each other's rows.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from hub.store.db import create_schema, make_engine
+from hub.store.db import create_schema, make_engine, scratch_schema
 
 
 @pytest.fixture
@@ -31,17 +29,10 @@ def postgres_engine() -> Iterator[Engine]:
     url = os.environ.get("HUB_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("HUB_TEST_POSTGRES_URL not set")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    engine = make_engine(f"{url}{separator}options={quote(f'-csearch_path={schema}')}")
-    try:
-        create_schema(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(url, "test") as scratch:
+        engine = make_engine(scratch)
+        try:
+            create_schema(engine)
+            yield engine
+        finally:
+            engine.dispose()

@@ -9,21 +9,19 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, insert, text, update
+from sqlalchemy import Connection, Engine, delete, insert, update
 
 from audit.chain import ChainedRecord, canonical_json, chain_next
 from audit.schema import audit_checkpoints, audit_head, audit_records
 from audit.store import SqlAuditStore, checkpoint_row
 from audit.wiring import open_audit_store
 from hub.settings import Settings
-from hub.store.db import create_schema, make_engine
+from hub.store.db import create_schema, make_engine, scratch_schema
 from tests.audit_builders import OTHER_KEY, SIGNED_AT, rechain
 from tests.audit_tamper import drop_audit_triggers
 
@@ -67,17 +65,8 @@ def database_url(kind: str) -> Iterator[str]:
     url = os.environ.get("HUB_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("HUB_TEST_POSTGRES_URL not set")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        separator = "&" if "?" in url else "?"
-        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(url, "test") as scratch:
+        yield scratch
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
