@@ -10,7 +10,6 @@ Errors (one tree, each says what to fix):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,4 +149,5 @@ class Ingress:
 
 
 def _canonical(incoming: Incoming) -> str:
-    return json.dumps(incoming.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """The event's content in a fixed form (field order is the model's), for its hash."""
+    return incoming.model_dump_json()

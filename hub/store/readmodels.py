@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from hub.domain.events import CanonicalEvent
 from hub.domain.projection import VictimProjection, apply_event
@@ -84,13 +84,18 @@ class Projector:
         ]
         if new:
             conn.execute(insert(victim_projections), new)
-        for t, p in current.items():
-            if t in stored:
-                conn.execute(
-                    update(victim_projections)
-                    .where(victim_projections.c.victim_token == t)
-                    .values(state=json.dumps(p.to_dict()), updated_at=now)
-                )
+        changed = [
+            {"t": t, "state": json.dumps(p.to_dict()), "updated_at": now}
+            for t, p in current.items()
+            if t in stored
+        ]
+        if changed:  # one executemany, not a statement per victim
+            conn.execute(
+                update(victim_projections)
+                .where(victim_projections.c.victim_token == bindparam("t"))
+                .values(state=bindparam("state"), updated_at=bindparam("updated_at")),
+                changed,
+            )
 
     @staticmethod
     def _insert_new_alerts(conn: Any, candidates: list[Alert], now: datetime) -> list[Alert]:
