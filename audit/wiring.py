@@ -18,8 +18,9 @@ from hub.settings import Settings
 
 
 def signing_key_path(settings: Settings) -> Path:
-    """The checkpoint signing key (an Ed25519 seed, mode 0600) in the data directory."""
-    return settings.data_dir / "keys" / "audit-checkpoint.key"
+    """The checkpoint signing key (an Ed25519 seed, mode 0600): HUB_AUDIT_SIGNING_KEY_FILE, or
+    the data directory's."""
+    return settings.audit_signing_key_file or settings.data_dir / "keys" / "audit-checkpoint.key"
 
 
 def checkpoint_publisher(settings: Settings) -> KafkaCheckpointPublisher | None:

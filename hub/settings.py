@@ -53,6 +53,10 @@ class Settings:
     # head, Ed25519) every this many records; `hub audit checkpoint` signs one at any time.
     # Records after the newest checkpoint are the ones a database editor could drop unseen.
     audit_checkpoint_every: int = 1000
+    # HUB_AUDIT_SIGNING_KEY_FILE: the Ed25519 seed that signs audit checkpoints (mode 0600);
+    # default <data dir>/keys/audit-checkpoint.key. Several API processes sharing one database
+    # must share this file, so the log has one signer.
+    audit_signing_key_file: Path | None = None
     # HUB_LOG_LEVEL: python logging level name.
     log_level: str = "INFO"
     # Set by the hub itself when it runs the embedded broker (Tansu needs client tuning).
@@ -115,6 +119,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         max_event_bytes=_int(env, "HUB_MAX_EVENT_BYTES", 64 * 1024),
         audit_checkpoint_every=_int(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000),
+        audit_signing_key_file=(
+            Path(env["HUB_AUDIT_SIGNING_KEY_FILE"])
+            if env.get("HUB_AUDIT_SIGNING_KEY_FILE")
+            else None
+        ),
         log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
         embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
     )

@@ -49,6 +49,23 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         )
 
 
+def republish_checkpoints(settings: Settings, engine: Any) -> int:
+    """Send every signed audit checkpoint to a new broker, so outside parties can still read
+    them from hub.audit.checkpoints."""
+    from audit.schema import create_audit_schema
+    from audit.store import SqlAuditStore
+    from audit.wiring import checkpoint_publisher
+
+    publisher = checkpoint_publisher(settings)
+    if publisher is None:
+        return 0
+    create_audit_schema(engine)
+    checkpoints = SqlAuditStore(engine).checkpoints()
+    if checkpoints:
+        publisher.send_all(checkpoints)
+    return len(checkpoints)
+
+
 @dataclass
 class Stack:
     """Broker (embedded or external) plus one worker process."""
@@ -75,6 +92,7 @@ class Stack:
             engine = make_engine(s.effective_database_url)
             create_schema(engine)
             resent = refill(engine)
+            republish_checkpoints(s, engine)
             engine.dispose()
             if resent:
                 log.info("refilling the new broker with %d stored events", resent)

@@ -47,7 +47,10 @@ def read_topic(settings: Settings, topic: str) -> list[bytes]:
         **kafka_python_consumer_tuning(settings.embedded_broker),
     )  # fmt: skip
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        partitions = consumer.partitions_for_topic(topic) or set()
+        parts = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not parts:  # the topic does not exist (yet): nothing on it
+            return []
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         return [m.value for m in consumer]

@@ -10,12 +10,15 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from audit.publish import AUDIT_CHECKPOINTS
+from audit.wiring import open_audit_store
 from hub.api.app import build_services
 from hub.kafka import topics
 from hub.kafka.embedded import free_port, stop_process
 from hub.replay import state_digest
 from hub.settings import Settings
 from hub.stack import Stack, child_env
+from hub.store.db import make_engine
 from hub.store.schema import alerts, events, processed_events
 from producers.simulator import DEMO_AGENCIES, demo_stream
 from tests.integration.conftest import RunningHub, read_topic, wait_for
@@ -60,7 +63,7 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", relay_poll_seconds=0.05, log_level="WARNING")
 
-    def run_once(families: int, seed: int) -> tuple[int, str, int, int]:
+    def run_once(families: int, seed: int) -> tuple[int, str, int, int, int]:
         """Start a new embedded broker, worker and API on the same data; send; stop."""
         stack = Stack(settings)
         s = stack.start()
@@ -80,21 +83,27 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
                 lambda: count(services.engine, processed_events) == total, 90, "every event applied"
             )
             on_topic = len(read_topic(s, s.topic(topics.EVENTS)))
-            return sent, state_digest(services.engine), count(services.engine, alerts), on_topic
+            signed = len(read_topic(s, s.topic(AUDIT_CHECKPOINTS)))
+            digest = state_digest(services.engine)
+            return sent, digest, count(services.engine, alerts), on_topic, signed
         finally:
             http.close()
             stop_process(api, "api")
             stack.stop()
 
-    first_sent, first_state, first_alerts, first_topic = run_once(4, seed=21)
+    first_sent, first_state, first_alerts, first_topic, _ = run_once(4, seed=21)
     assert first_sent > 0 and first_alerts > 0 and first_topic == first_sent
-    # the broker is gone (memory only); a new one is refilled with every stored event, and
-    # the worker, meeting them again, changes nothing
-    _, refilled_state, refilled_alerts, refilled_topic = run_once(0, seed=0)
-    assert refilled_topic == first_sent
+    # a disclosure sealed by a signed checkpoint, while no broker runs
+    audit = open_audit_store(settings, make_engine(settings.effective_database_url), publish=False)
+    audit.append({"action": "TEST read", "subjects": ["st_testvictimalexexample"]})
+    audit.checkpoint()
+    # the broker is gone (memory only); a new one is refilled with every stored event and
+    # every checkpoint, and the worker, meeting the events again, changes nothing
+    _, refilled_state, refilled_alerts, refilled_topic, checkpoints = run_once(0, seed=0)
+    assert refilled_topic == first_sent and checkpoints == 1
     assert refilled_state == first_state and refilled_alerts == first_alerts
     # and the new broker carries new work as before
-    more, _, alerts_after, _ = run_once(3, seed=22)
+    more, _, alerts_after, _, _ = run_once(3, seed=22)
     assert more > 0 and alerts_after > first_alerts
 
 

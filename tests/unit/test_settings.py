@@ -123,3 +123,11 @@ def test_relative_data_dir_gives_an_absolute_sqlite_path() -> None:
 def test_database_url_given_is_used() -> None:
     url = "postgresql+psycopg://hub@db.test:5432/hub"
     assert load_settings({"HUB_DATABASE_URL": url}).effective_database_url == url
+
+
+def test_the_audit_signing_key_can_be_shared_between_processes() -> None:
+    from audit.wiring import signing_key_path
+
+    assert signing_key_path(load_settings({})) == Path(".hub-data/keys/audit-checkpoint.key")
+    shared = load_settings({"HUB_AUDIT_SIGNING_KEY_FILE": "/srv/hub/audit-signing.key"})
+    assert signing_key_path(shared) == Path("/srv/hub/audit-signing.key")
