@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 VIEWS = ("full", "summary", "marker_since", "involvement_only")
-PERSON_ROLES = frozenset({"marac_chair", "marac_coordinator", "ig_officer", "admin"})
+MARAC_ROLES = frozenset({"marac_chair", "marac_coordinator"})
+PERSON_ROLES = MARAC_ROLES | {"ig_officer", "admin"}
 
 
 class PolicyError(ValueError):

@@ -11,12 +11,11 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from audit.chain import AuditError
+from consent.policy import MARAC_ROLES
 from hub.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.store.readmodels import list_alerts
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
-
-ALERT_READERS = frozenset({"marac_chair", "marac_coordinator"})
 
 
 class Purpose(StrEnum):
@@ -74,7 +73,7 @@ async def get_alerts(
 ) -> AlertList:
     """Alerts, newest first. Each is shown only if the sharing policy lets this reader see
     every event that triggered it; the disclosure is audited before the answer."""
-    if principal.kind != "person" or principal.role not in ALERT_READERS:
+    if principal.kind != "person" or principal.role not in MARAC_ROLES:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"role '{principal.role}' may not read alerts; alerts go to Marac chairs and "

@@ -10,13 +10,12 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from audit.chain import AuditError
-from consent.policy import PERSON_ROLES
+from consent.policy import MARAC_ROLES, PERSON_ROLES
 from hub.api.alerts import Purpose, audit_unavailable
 from hub.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.store.principals import Principal
 
 router = APIRouter(prefix="/v1", tags=["access requests"])
-MARAC = frozenset({"marac_chair", "marac_coordinator"})
 
 
 class RequestIn(BaseModel):
@@ -99,7 +98,7 @@ async def list_requests(principal: PrincipalDep, policy: PolicyDep) -> list[Requ
         raise HTTPException(status.HTTP_403_FORBIDDEN, "agency systems send events; people read")
     found = await asyncio.to_thread(
         policy.requests.visible_to, principal.principal_id, principal.agency_id,
-        principal.role in MARAC,
+        principal.role in MARAC_ROLES,
     )  # fmt: skip
     for r in found:
         await _audited(policy, principal, r.purpose, "access requests listed", r.subject,
@@ -116,7 +115,7 @@ async def decide_request(
     if req is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no access request {request_id}")
     holder = principal.kind == "person" and principal.agency_id == req.holding_agency
-    if not (holder or principal.role in MARAC):
+    if not (holder or principal.role in MARAC_ROLES):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"only {req.holding_agency}'s practitioners or a Marac chair may answer this request",

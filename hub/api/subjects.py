@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from audit.chain import AuditError
 from consent.decision import Override
+from consent.policy import MARAC_ROLES
 from hub.api.alerts import Purpose, audit_unavailable
 from hub.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.store.events import SqlEventStore
@@ -52,7 +53,7 @@ async def get_subject_events(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "agency systems send events; people read")
     override = None
     if override_reason is not None:
-        if principal.role not in ("marac_chair", "marac_coordinator"):
+        if principal.role not in MARAC_ROLES:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, "only a Marac chair or coordinator may override"
             )

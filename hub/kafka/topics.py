@@ -21,7 +21,6 @@ EVENTS_DEADLETTER = "hub.events.deadletter.v1"
 # with the original bytes. Both carry what agencies sent, identifiers included.
 INGRESS_RAW = "hub.ingress.raw"
 INGRESS_REJECTED = "hub.ingress.rejected"
-# faust's own internal topic for the worker app (leader assignment)
 
 
 def hub_topics(settings: Settings) -> dict[str, int]:

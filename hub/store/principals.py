@@ -20,8 +20,6 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.store.schema import principals, signing_keys
 
-PERSON_ROLES = ("marac_chair", "marac_coordinator", "ig_officer", "admin")
-
 
 class PrincipalError(ValueError):
     """A principal cannot be created as asked; the message says why."""
@@ -32,7 +30,9 @@ class Principal:
     principal_id: str
     name: str
     kind: str  # "agency_system" or "person"
-    role: str  # agency type for systems, a PERSON_ROLES entry for people
+    # systems: their agency type; people: a consent.policy.PERSON_ROLES entry, or a
+    # practitioner's agency type
+    role: str
     agency_id: str | None
 
 
