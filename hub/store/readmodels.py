@@ -17,6 +17,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from hub.domain.events import CanonicalEvent
 from hub.domain.projection import VictimProjection, apply_event
 from hub.domain.rules import Alert, RuleSettings, evaluate
+from hub.store.db import as_utc
 from hub.store.schema import alerts, processed_events, victim_projections
 
 CONSUMER = "victim-projector"
@@ -132,18 +133,13 @@ def alert_view(row: Any) -> dict[str, Any]:
         "victim_token": row.victim_token,
         "subject_tokens": json.loads(row.subject_tokens),
         "triggering_event_ids": json.loads(row.triggering_event_ids),
-        "event_time": _utc(row.event_time).isoformat(),
-        "raised_at": _utc(row.raised_at).isoformat(),
+        "event_time": as_utc(row.event_time).isoformat(),
+        "raised_at": as_utc(row.raised_at).isoformat(),
         "reason": row.reason,
         "recommended_action": row.recommended_action,
         "lawful_basis": row.lawful_basis,
         "status": row.status,
     }
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands datetimes back without their offset; the hub stores UTC only.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def list_alerts(

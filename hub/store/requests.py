@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
 
+from hub.store.db import as_utc
 from hub.store.schema import access_requests
 
 
@@ -37,13 +38,11 @@ class AccessRequest:
 
 
 def _row(r: Any) -> AccessRequest:
-    def utc(v: datetime | None) -> datetime | None:
-        return v if v is None or v.tzinfo else v.replace(tzinfo=UTC)
-
     return AccessRequest(
         r.request_id, r.requester_id, r.requester_role, r.requester_agency, r.subject,
         tuple(json.loads(r.item_ids)), r.holding_agency, r.purpose, r.reason, r.status,
-        utc(r.created_at), r.decided_by, utc(r.decided_at), r.decision_reason,  # type: ignore[arg-type]
+        as_utc(r.created_at), r.decided_by, r.decided_at and as_utc(r.decided_at),
+        r.decision_reason,
     )  # fmt: skip
 
 
