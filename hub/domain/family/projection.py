@@ -1,0 +1,157 @@
+"""The family projection: a timeline sorted by (event time, hub id), nothing else stored.
+
+Every other view (members, relations, risk, ...) is a pure function of the timeline, so the
+state depends only on the set of events applied: redelivery changes nothing (an event already
+in the timeline is ignored) and arrival order never matters. The clock (the latest
+``hub.clock.ticked`` applied) is a maximum, so it is order-independent too; ticks are not
+timeline entries.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from hub.domain.events import CanonicalEvent
+from hub.domain.family.entry import Entry, entry_of
+from hub.domain.internal import CLOCK_TICKED
+
+FORMAT = 1  # version of to_dict's shape
+
+
+@dataclass(frozen=True)
+class FamilyProjection:
+    family_id: str
+    timeline: tuple[Entry, ...] = ()
+    clock: datetime | None = None
+    hub_ids: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.hub_ids) != len(self.timeline):
+            object.__setattr__(self, "hub_ids", frozenset(e.hub_id for e in self.timeline))
+
+    @classmethod
+    def empty(cls, family_id: str) -> FamilyProjection:
+        return cls(family_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: the timeline (the state) and the derived views (for readers)."""
+        from hub.domain.family.views import derived_views  # views import this module
+
+        return {
+            "format": FORMAT,
+            "family_id": self.family_id,
+            "clock": None if self.clock is None else self.clock.isoformat(),
+            "timeline": [e.to_dict() for e in self.timeline],
+            **derived_views(self),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FamilyProjection:
+        """Read to_dict's output back (the views are derived again, never trusted)."""
+        clock = d.get("clock")
+        return cls(
+            family_id=d["family_id"],
+            timeline=tuple(sorted((Entry.from_dict(e) for e in d["timeline"]), key=_key)),
+            clock=None if clock is None else datetime.fromisoformat(clock),
+        )
+
+
+def _key(e: Entry) -> tuple[datetime, str]:
+    return e.key
+
+
+def _tick(e: CanonicalEvent) -> datetime:
+    raw = e.data.get("clock")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else e.time
+
+
+def apply_event(
+    p: FamilyProjection, e: CanonicalEvent, person_of: Mapping[str, str]
+) -> FamilyProjection:
+    """The projection with one more event; an event already applied changes nothing."""
+    return apply_events(p, (e,), person_of)
+
+
+def apply_events(
+    p: FamilyProjection, events: Iterable[CanonicalEvent], person_of: Mapping[str, str]
+) -> FamilyProjection:
+    """The projection with several more events (one copy of the timeline for the batch)."""
+    timeline, ids, clock = list(p.timeline), set(p.hub_ids), p.clock
+    for e in events:
+        if e.type == CLOCK_TICKED:
+            t = _tick(e)
+            clock = t if clock is None or t > clock else clock
+        elif e.hub_id not in ids:
+            ids.add(e.hub_id)
+            bisect.insort(timeline, entry_of(e, person_of), key=_key)
+    if len(timeline) == len(p.timeline) and clock == p.clock:
+        return p
+    return replace(p, timeline=tuple(timeline), clock=clock, hub_ids=frozenset(ids))
+
+
+# --- queries the rules and views share ------------------------------------------------------
+
+
+def persons_in_role(p: FamilyProjection, role: str) -> tuple[str, ...]:
+    """Persons named in that role by any agency event, sorted."""
+    return tuple(
+        sorted(
+            {
+                s.person_id
+                for e in p.timeline
+                if not e.internal
+                for s in e.subjects
+                if s.role == role
+            }
+        )
+    )
+
+
+def victims(p: FamilyProjection) -> tuple[str, ...]:
+    return persons_in_role(p, "victim")
+
+
+def select(
+    p: FamilyProjection,
+    types: Collection[str],
+    person: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Entry]:
+    """Agency events of these types about the person (if given) with start <= time <= end."""
+    return [
+        e
+        for e in p.timeline
+        if e.type in types
+        and not e.internal
+        and (person is None or e.is_about(person))
+        and (start is None or e.time >= start)
+        and (end is None or e.time <= end)
+    ]
+
+
+def count(
+    p: FamilyProjection,
+    types: Collection[str],
+    person: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
+    """How many events select() finds: the rolling-window counts rules use."""
+    return len(select(p, types, person, start, end))
+
+
+def hearings_of(p: FamilyProjection, victim: str) -> list[Entry]:
+    """The victim's Marac hearings in timeline order."""
+    return [e for e in p.timeline if e.type == "marac.case_heard" and e.names(victim, "victim")]
+
+
+def marac_cycle(p: FamilyProjection, victim: str, t: datetime) -> str:
+    """The hub id of the victim's latest hearing at or before t, or "none": the Marac cycle
+    an event at t belongs to."""
+    latest = [h for h in hearings_of(p, victim) if h.time <= t]
+    return latest[-1].hub_id if latest else "none"

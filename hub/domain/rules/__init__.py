@@ -1,0 +1,88 @@
+"""Rules: pure functions of (family projection, area settings, hub clock) that find alerts.
+
+``evaluate`` returns the complete set of alerts the family meets now, judging every event as
+of its own time over the whole timeline, so the answer depends only on the set of events and
+the clock, never on arrival order: replay equals live, and evaluating twice gives the same
+alerts. No wall clock: time rules fire only when the clock (from ``hub.clock.ticked``) has
+passed their deadline; ``next_due`` says when that will be.
+
+Alert identity. ``alert_id = uuid5(HUB_NAMESPACE, "alert", rule, *condition key)``; the key
+never includes the growing set of triggers, so a rule that fires again for the same condition
+updates its alert instead of adding one:
+
+| rule | condition key |
+|---|---|
+| visible_high_risk, professional_judgement, potential_escalation | victim person, Marac cycle |
+| medium_risk, complex_case, complex_needs, toxic_trio | victim person, Marac cycle |
+| repeat_marac_case | victim person, the hearing it repeats |
+| serial_perpetrator | perpetrator person |
+| children_present | the incident's hub id |
+| first_contact_overdue | the referral's hub id |
+
+The **Marac cycle** of an event is the hub id of the victim's latest ``marac.case_heard`` at
+or before it ("none" before any): once a case has been heard, new triggers make a new alert
+(the chair needs to see the case again), while triggers between hearings update one alert.
+Toxic trio is keyed by the victim whose abuse is part of it (one alert per abused victim in
+the household). Person ids come from the person index: a merge of two persons gives their
+alerts new ids (the old ones stay as they were).
+
+Windows are on event time, in whole local days of the area's time zone, both ends inclusive:
+two events 365 days apart are within the default window, 366 days apart are not.
+
+Words: reasons say what was recorded, when and by whom; they never blame the victim
+("we were not able to engage them into the service", never "refused to engage").
+
+Lifecycle (``hub.domain.family.AlertState``): the latest decision on an alert id is its
+status; a dismissed alert whose triggers grow by an event recorded after the dismissal is
+shown as "reopened".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from hub.domain.areas import AreaSettings
+from hub.domain.family import FamilyProjection
+from hub.domain.rules.base import Alert, Context, alert_id
+from hub.domain.rules.deadlines import first_contact_overdue, next_due
+from hub.domain.rules.household import (
+    children_present,
+    complex_needs,
+    serial_perpetrator,
+    toxic_trio,
+)
+from hub.domain.rules.marac import (
+    complex_case,
+    medium_risk,
+    potential_escalation,
+    professional_judgement,
+    repeat_marac_case,
+    visible_high_risk,
+)
+
+Rule = Callable[[Context], list[Alert]]
+
+RULES: tuple[Rule, ...] = (
+    visible_high_risk,
+    professional_judgement,
+    potential_escalation,
+    repeat_marac_case,
+    medium_risk,
+    complex_case,
+    complex_needs,
+    toxic_trio,
+    serial_perpetrator,
+    children_present,
+    first_contact_overdue,
+)
+RULE_NAMES = tuple(r.__name__ for r in RULES)
+
+
+def evaluate(p: FamilyProjection, area: AreaSettings, clock: datetime | None) -> list[Alert]:
+    """Every alert the family meets now, sorted by alert id."""
+    ctx = Context(p, area, clock)
+    return sorted((a for rule in RULES for a in rule(ctx)), key=lambda a: a.alert_id)
+
+
+__all__ = ["RULES", "RULE_NAMES", "Alert", "alert_id", "evaluate", "next_due"]

@@ -1,0 +1,79 @@
+"""Time rules, driven by the hub clock (``hub.clock.ticked``), never the wall clock.
+
+First contact overdue: a referral to a service that contacts people (area setting
+``first_contact_services``) with no contact attempt about the person within
+``first_contact_working_days`` working days. The deadline is the end of the last of those
+working days (hub.domain.calendar). The condition is fixed once the deadline has passed, so
+evaluating at the tick or any time later gives the same answer: an attempt counts when its
+event time lies in [referral time, deadline] and it reached the hub (recorded_at) by the
+deadline, or by the time the referral itself reached the hub if that was later (a referral
+sent late cannot be held to attempts nobody could have recorded in time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hub.domain.areas import AreaSettings
+from hub.domain.calendar import add_working_days
+from hub.domain.family import Entry, FamilyProjection
+from hub.domain.rules.base import Alert, Context
+
+
+def _referrals(ctx: Context) -> list[tuple[Entry, str, datetime]]:
+    """(referral, person referred, deadline) for each referral expecting a contact."""
+    out = []
+    for e in ctx.entries:
+        if e.type != "referral.made" or e.facts.get("to") not in ctx.area.first_contact_services:
+            continue
+        if e.about():
+            due = add_working_days(e.time, ctx.area.first_contact_working_days, ctx.cal)
+            out.append((e, e.about()[0], due))
+    return out
+
+
+def _unanswered(ctx: Context, referral: Entry, person: str, due: datetime) -> bool:
+    """No contact attempt counts for this referral (see the module docstring)."""
+    known_by = max(due, referral.recorded_at)
+    return not any(
+        referral.time <= c.time <= due and c.recorded_at <= known_by
+        for c in ctx.about(person, "contact.attempted")
+    )
+
+
+def first_contact_overdue(ctx: Context) -> list[Alert]:
+    """Referral with no contact attempt by its deadline, once the clock has passed it."""
+    out = []
+    days = ctx.area.first_contact_working_days
+    for r, person, due in _referrals(ctx):
+        if ctx.clock is None or ctx.clock < due or not _unanswered(ctx, r, person, due):
+            continue
+        reason = (
+            f"Referral to {r.facts.get('to')} ({ctx.cite(r)}): no contact attempt recorded "
+            f"within {days} working days (by {ctx.local(due)})"
+        )
+        action = (
+            "Make a first contact attempt now, or record the one made. A referral is never "
+            "closed because contact has not yet been made."
+        )
+        victim = person if person in ctx.victims else None  # e.g. a perpetrator programme
+        out.append(
+            ctx.alert("first_contact_overdue", (r.hub_id,), victim, [r], reason, action, due)
+        )
+    return out
+
+
+def next_due(
+    p: FamilyProjection, area: AreaSettings, after: datetime | None = None
+) -> datetime | None:
+    """When the family next needs evaluating for time rules: the earliest deadline after
+    `after` (default: the projection's clock) of a referral still without a counting contact
+    attempt; None when no deadline is pending."""
+    ctx = Context(p, area, None)
+    after = p.clock if after is None else after
+    dues = [
+        due
+        for r, person, due in _referrals(ctx)
+        if (after is None or due > after) and _unanswered(ctx, r, person, due)
+    ]
+    return min(dues, default=None)

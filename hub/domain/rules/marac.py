@@ -1,0 +1,182 @@
+"""Rules about one victim's risk: refer to Marac, refer back, route, or escalate the case.
+
+Each rule finds its evaluation points over the whole timeline (every event that could meet
+the condition, judged as of that event's own time), groups them by the victim's Marac cycle,
+and raises one alert per group, holding every trigger of the group; its reason describes the
+latest point.
+"""
+
+from __future__ import annotations
+
+from hub.domain.family import Entry
+from hub.domain.rules.base import Alert, Context, Point, is_da, per_cycle, union
+
+POOR_CONTACT = {"no_answer": "no answer", "not_able_to_engage": "not able to engage"}
+
+
+def _score(e: Entry) -> int:
+    return int(e.facts.get("score") or 0)
+
+
+def _grouped(
+    ctx: Context, rule: str, victim: str, points: list[Point], words: str, action: str
+) -> list[Alert]:
+    """One alert per Marac cycle; `words` is formatted with the latest point's findings."""
+    out = []
+    for cycle, group in per_cycle(ctx, victim, points).items():
+        latest = group[-1][1]
+        reason = words.format(found=ctx.cites(latest), n=len(latest), window=ctx.window_words)
+        out.append(ctx.alert(rule, (victim, cycle), victim, union(group), reason, action))
+    return out
+
+
+def visible_high_risk(ctx: Context) -> list[Alert]:
+    """A Dash with dash_high_risk or more 'yes' answers → refer to Marac."""
+    out = []
+    for v in ctx.victims:
+        high = [e for e in ctx.about(v, "risk.dash") if _score(e) >= ctx.area.dash_high_risk]
+        for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in high]).items():
+            dashes = union(group)
+            scores = ", ".join(f"{_score(e)} of 24 ({ctx.cite(e)})" for e in dashes)
+            reason = (
+                f"Dash risk assessment scored {scores}; {ctx.area.dash_high_risk} or more "
+                "'yes' answers is visible high risk"
+            )
+            action = "Refer to Marac: visible high risk."
+            out.append(ctx.alert("visible_high_risk", (v, cycle), v, dashes, reason, action))
+    return out
+
+
+def _judgement(ctx: Context, e: Entry) -> str:
+    if e.type == "referral.made":
+        return f"referral to {e.facts.get('to')} with a stated concern ({ctx.cite(e)})"
+    return f"Dash scored {_score(e)} of 24 and the assessor raised the risk ({ctx.cite(e)})"
+
+
+def professional_judgement(ctx: Context) -> list[Alert]:
+    """A referral flagged as professional judgement with its stated concern, or a Dash below
+    the high-risk score where the assessor's judgement raised the risk → refer to Marac."""
+    out = []
+    for v in ctx.victims:
+        flagged = [
+            e
+            for e in ctx.about(v, "referral.made", "risk.dash")
+            if e.facts.get("professional_judgement")
+            and (
+                e.facts.get("concern_stated")
+                if e.type == "referral.made"
+                else _score(e) < ctx.area.dash_high_risk
+            )
+        ]
+        for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in flagged]).items():
+            found = union(group)
+            reason = "Professional judgement: " + "; ".join(_judgement(ctx, e) for e in found)
+            action = "Refer to Marac on professional judgement."
+            out.append(ctx.alert("professional_judgement", (v, cycle), v, found, reason, action))
+    return out
+
+
+def medium_risk(ctx: Context) -> list[Alert]:
+    """A Dash in the medium band (6 to 9) without raised judgement → community Idva."""
+    lo, hi = ctx.area.medium_risk_min, ctx.area.medium_risk_max
+    out = []
+    for v in ctx.victims:
+        medium = [
+            e
+            for e in ctx.about(v, "risk.dash")
+            if lo <= _score(e) <= hi and not e.facts.get("professional_judgement")
+        ]
+        for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in medium]).items():
+            found = union(group)
+            scores = ", ".join(f"{_score(e)} of 24 ({ctx.cite(e)})" for e in found)
+            reason = f"Dash risk assessment scored {scores}: medium risk ({lo} to {hi})"
+            action = (
+                "Route to the community Idva service; professional judgement may raise the "
+                "risk level."
+            )
+            out.append(ctx.alert("medium_risk", (v, cycle), v, found, reason, action))
+    return out
+
+
+def potential_escalation(ctx: Context) -> list[Alert]:
+    """escalation_events or more domestic-abuse events about the victim, from any agency, in
+    the rolling window → consider Marac. Events count within one Marac cycle: after a hearing,
+    new abuse is a repeat (its own rule) and escalation counts afresh."""
+    out = []
+    for v in ctx.victims:
+        da = ctx.series(e for e in ctx.about(v, "police.incident", "health.attendance") if is_da(e))
+        points = []
+        for e in da:
+            cycle = ctx.cycle(v, e)
+            found = [x for x in ctx.window(da, e) if ctx.cycle(v, x) == cycle]
+            if len(found) >= ctx.area.escalation_events:
+                points.append((e, found))
+        words = "{n} domestic-abuse events in {window}: {found}"
+        action = "Consider a referral to Marac: potential escalation."
+        out += _grouped(ctx, "potential_escalation", v, points, words, action)
+    return out
+
+
+def repeat_marac_case(ctx: Context) -> list[Alert]:
+    """Abuse between the same victim and perpetrator(s), reported by any agency, within the
+    window after the victim's latest Marac hearing → refer back to Marac. An event naming no
+    perpetrator counts (it may be the same person); one naming only new perpetrators does not.
+    After the window it is a new referral (the other rules)."""
+    out = []
+    for v in ctx.victims:
+        points: dict[str, list[Point]] = {}
+        perpetrators: dict[str, set[str]] = {}  # hearing → perpetrators named with v by then
+        for e in ctx.about(v, "police.incident", "health.attendance"):
+            heard = ctx.cycle(v, e)
+            if not is_da(e) or heard == "none":
+                continue
+            h = ctx.hearing(heard)
+            if heard not in perpetrators:
+                upto = ctx.series(ctx.history(v)).upto(h)
+                perpetrators[heard] = {q for x in upto for q in x.persons("perpetrator")}
+            known, named = perpetrators[heard], set(e.persons("perpetrator"))
+            if ctx.within(h, e) and (not named or not known or named & known):
+                points.setdefault(heard, []).append((e, [e]))
+        for heard, group in points.items():
+            h = ctx.hearing(heard)
+            reason = (
+                f"Marac heard the case on {h.facts.get('meeting_date')} "
+                f"({h.facts.get('area')}); abuse reported since, within {ctx.window_words}: "
+                f"{ctx.cites(union(group))}"
+            )
+            action = "Refer back to Marac as a repeat case."
+            out.append(ctx.alert("repeat_marac_case", (v, heard), v, union(group), reason, action))
+    return out
+
+
+def complex_case(ctx: Context) -> list[Alert]:
+    """complex_case_referrals or more referrals about the victim in the window, and
+    poor_engagement_attempts or more contact attempts in it that did not reach them
+    → complex-case team."""
+    out = []
+    for v in ctx.victims:
+        referrals = ctx.series(ctx.about(v, "referral.made"))
+        poor = ctx.series(
+            e for e in ctx.about(v, "contact.attempted") if e.facts.get("outcome") in POOR_CONTACT
+        )
+        points = []
+        for e in sorted([*referrals, *poor], key=lambda x: x.key):
+            r, c = ctx.window(referrals, e), ctx.window(poor, e)
+            if (
+                len(r) >= ctx.area.complex_case_referrals
+                and len(c) >= ctx.area.poor_engagement_attempts
+            ):
+                points.append((e, [*r, *c]))
+        for cycle, group in per_cycle(ctx, v, points).items():
+            latest = group[-1][1]
+            r = [e for e in latest if e.type == "referral.made"]
+            c = [e for e in latest if e.type == "contact.attempted"]
+            tried = ", ".join(f"{ctx.cite(e)} {POOR_CONTACT[str(e.facts['outcome'])]}" for e in c)
+            reason = (
+                f"{len(r)} referrals in {ctx.window_words} ({ctx.cites(r)}), and {len(c)} "
+                f"contact attempts where we were not able to engage them into the service "
+                f"({tried})"
+            )
+            action = "Refer to the complex-case team; review how and when contact is offered."
+            out.append(ctx.alert("complex_case", (v, cycle), v, union(group), reason, action))
+    return out

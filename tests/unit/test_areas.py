@@ -1,0 +1,159 @@
+"""Per-area rule settings: the packaged file, inheritance, errors naming the line, routing."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from hub.cli import main
+from hub.domain.areas import AreaSettings, AreaSettingsError, describe, load_areas, victim_area
+from tests.unit.family_builders import MONDAY, POLICE, days, fold, hearing, incident, referral
+
+FILE = """\
+[default]
+dash_high_risk = 14
+holidays = [2026-12-25]
+
+[TEST-AREA-NORTH]
+escalation_events = 4
+agencies = ["TEST-POLICE-A"]
+school_holidays = [[2026-10-26, 2026-10-30]]
+
+[TEST-AREA-NORTH.labels]
+TEST-POLICE-A = "police"
+
+[TEST-AREA-SOUTH]
+agencies = ["TEST-AE-A"]
+"""
+
+
+def test_the_packaged_defaults_are_domain_md_s() -> None:
+    book = load_areas()
+    d = book.default
+    assert (d.dash_high_risk, d.medium_risk_min, d.medium_risk_max) == (14, 6, 9)
+    assert (d.escalation_events, d.window_days, d.complex_case_referrals) == (3, 365, 3)
+    assert (d.serial_perpetrator_victims, d.first_contact_working_days) == (2, 5)
+    assert date(2026, 12, 28) in d.calendar.holidays  # Boxing Day (substitute) 2026
+    assert d.calendar.timezone == "Europe/London"
+    assert d.calendar.school_day_start == time(8, 30)
+    assert "idva" in d.first_contact_services and "marac" not in d.first_contact_services
+    # the code's defaults agree with the packaged file's
+    assert AreaSettings().dash_high_risk == d.dash_high_risk
+    assert AreaSettings().window_days == d.window_days
+
+
+def test_areas_inherit_what_they_leave_out() -> None:
+    book = load_areas(FILE)
+    north = book.get("TEST-AREA-NORTH")
+    assert north.escalation_events == 4
+    assert north.dash_high_risk == 14
+    assert north.calendar.holidays == frozenset({date(2026, 12, 25)})
+    assert north.calendar.school_holidays == ((date(2026, 10, 26), date(2026, 10, 30)),)
+    assert north.label("TEST-POLICE-A") == "police"
+    assert north.label("TEST-GP-A") == "TEST-GP-A"
+    assert book.area_of_agency("TEST-AE-A") == "TEST-AREA-SOUTH"
+
+
+def test_an_area_not_configured_gets_the_default_under_its_own_name() -> None:
+    other = load_areas(FILE).get("TEST-AREA-EAST")
+    assert other.name == "TEST-AREA-EAST"
+    assert other.escalation_events == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[default]\ndash_high_risk = 25\n", "line 2: [default] dash_high_risk must be a whole"),
+        ("[default]\n\n[A]\nwindow_days = true\n", "line 4: [A] window_days must be a whole"),
+        ("[default]\ndash_high_rsk = 14\n", "line 2: [default] dash_high_rsk is not a setting"),
+        ('[default]\nholidays = ["2026-02-30"]\n', "line 2: [default] holidays '2026-02-30'"),
+        ('[default]\ntimezone = "Mars/Olympus"\n', "line 2: [default] timezone 'Mars/Olympus'"),
+        ("[default]\nschool_holidays = [[2026-05-01, 2026-04-01]]\n", "line 2: [default] school_"),
+        ("[default]\nmedium_risk_min = 10\n", "line 2: [default] medium_risk_min gives a medium"),
+        ("[default]\ndash_high_risk = = 3\n", "line 2: Invalid value"),
+        ("[A]\ndash_high_risk = 14\n", "there is no [default] table"),
+        (
+            '[default]\n[A]\nagencies = ["X"]\n[B]\nagencies = ["X"]\n',
+            "line 5: [B] agencies lists X, already in [A]",
+        ),
+    ],
+)
+def test_a_bad_file_names_the_line_and_the_problem(text: str, message: str) -> None:
+    with pytest.raises(AreaSettingsError) as caught:
+        load_areas(text, "rules.toml")
+    assert str(caught.value).startswith("rules.toml")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_agencies_are_never_inherited() -> None:
+    book = load_areas('[default]\nagencies = ["TEST-GP-A"]\n[A]\n[B]\n')
+    assert book.get("A").agencies == () and book.get("B").agencies == ()
+
+
+def test_describe_marks_the_inherited_settings() -> None:
+    book = load_areas(FILE)
+    lines = describe(book.get("TEST-AREA-NORTH"), book.default)
+    assert lines[0] == "[TEST-AREA-NORTH]"
+    assert "escalation_events = 4" in lines
+    assert "dash_high_risk = 14  # from [default]" in lines
+    assert 'school_day_start = "08:30"  # from [default]' in lines
+
+
+def test_victim_area_is_the_latest_hearing_s_area() -> None:
+    book = load_areas(FILE)
+    p = fold(
+        [
+            incident(MONDAY),
+            hearing(MONDAY + days(10), area="TEST-AREA-SOUTH"),
+            hearing(MONDAY + days(40), area="TEST-AREA-NORTH"),
+        ]
+    )
+    assert victim_area(p, book).name == "TEST-AREA-NORTH"
+
+
+def test_victim_area_without_a_hearing_follows_the_first_agency() -> None:
+    book = load_areas(FILE)
+    p = fold([referral(MONDAY + days(1), agency=("TEST-AE-A", "health_ae")), incident(MONDAY)])
+    assert p.timeline[0].agency_id == POLICE[0]
+    assert victim_area(p, book).name == "TEST-AREA-NORTH"
+
+
+def test_victim_area_skips_agencies_no_area_lists() -> None:
+    book = load_areas(FILE)
+    gp_first = referral(MONDAY - days(5), agency=("TEST-GP-A", "gp"))
+    p = fold([gp_first, referral(MONDAY, agency=("TEST-AE-A", "health_ae"))])
+    assert victim_area(p, book).name == "TEST-AREA-SOUTH"
+
+
+def test_victim_area_falls_back_to_the_default() -> None:
+    book = load_areas(FILE)
+    p = fold([referral(MONDAY, agency=("TEST-GP-A", "gp"))])
+    assert victim_area(p, book).name == "default"
+
+
+def test_hub_rules_show_prints_the_settings_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "areas.toml"
+    rules.write_text(FILE)
+    monkeypatch.setenv("HUB_RULES_FILE", str(rules))
+    assert main(["rules", "show", "--area", "TEST-AREA-NORTH"]) == 0
+    out = capsys.readouterr().out
+    assert str(rules) in out
+    assert "[TEST-AREA-NORTH]" in out and "escalation_events = 4" in out
+    assert "[TEST-AREA-SOUTH]" not in out
+
+
+def test_hub_rules_show_stops_on_a_bad_file_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "areas.toml"
+    rules.write_text("[default]\nwindow_days = 0\n")
+    monkeypatch.setenv("HUB_RULES_FILE", str(rules))
+    assert main(["rules", "show"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"{rules} line 2: [default] window_days must be a whole number" in err
