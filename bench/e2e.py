@@ -40,6 +40,7 @@ from hub.kafka.embedded import (
 from hub.kafka.topics import ensure_topics
 from hub.settings import Settings
 from hub.stack import child_env, start_worker
+from hub.store.readmodels import CONSUMER as PROJECTOR
 from hub.store.schema import alerts, processed_events
 from producers.simulator import dash, make_families
 
@@ -167,8 +168,12 @@ async def paced(base: str, key: str, items: list[dict[str, Any]], rate: float) -
 
 
 def count(engine: Any, table: Any) -> int:
+    """Rows of a table; for processed_events, the events the worker's projector applied."""
+    query = select(func.count()).select_from(table)
+    if table is processed_events:
+        query = query.where(processed_events.c.consumer == PROJECTOR)
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        return int(conn.execute(query).scalar_one())
 
 
 def wait_count(engine: Any, table: Any, n: int, timeout: float) -> float:

@@ -14,9 +14,10 @@ from hub.kafka.embedded import aiokafka_consumer_tuning
 
 
 def format_alert(alert: dict[str, object]) -> str:
-    victim = str(alert["victim_token"])
+    victim = str(alert["victim_token"]) or "(perpetrator)"
+    kind = "ALERT UPDATED" if alert.get("change") == "updated" else "ALERT"
     return (
-        f"ALERT {alert['rule']}  victim {victim[:12]}…  {alert['reason']}  "
+        f"{kind} {alert['rule']}  victim {victim[:12]}…  {alert['reason']}  "
         f"→ {alert['recommended_action']}"
     )
 

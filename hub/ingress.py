@@ -10,17 +10,18 @@ Errors (one tree, each says what to fix):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.contract import CURRENT_VERSION, SENSITIVE, DashRiskAssessment, Incoming
 from hub.crypto import FieldCipher
 from hub.domain.agencies import AgencyType, refusal_to_send
-from hub.domain.events import CanonicalEvent, hub_event_id, primary_token
+from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id, primary_token
 from hub.pseudonymise import Tokeniser
 from hub.store.events import AppendResult, SqlEventStore
 from hub.store.principals import Principal
+from hub.vault import seal_field
 
 
 class IngressError(Exception):
@@ -103,7 +104,11 @@ class Ingress:
         # keyed, so the stored hash cannot be used to test guesses about a person
         content_hash = self.tokeniser.token("content", _canonical(incoming))
         hub_id = hub_event_id(sender.agency_id, incoming.id)
-        subjects = self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id)
+        subjects = self._seal_identities(
+            self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
+            incoming,
+            hub_id,
+        )
         data = self._data(incoming, hub_id, primary_token(subjects))
         event = CanonicalEvent(
             hub_id=hub_id,
@@ -126,6 +131,21 @@ class Ingress:
             ),
         )
         return event, content_hash
+
+    def _seal_identities(
+        self, refs: tuple[SubjectRef, ...], incoming: Incoming, hub_id: str
+    ) -> tuple[SubjectRef, ...]:
+        """Names and dates of birth travel only sealed, under each subject's own key."""
+        out = []
+        for ref, subject in zip(refs, incoming.data.subjects, strict=True):
+            if subject.name or subject.date_of_birth:
+                identity = {"name": subject.name, "date_of_birth": subject.date_of_birth}
+                ref = replace(
+                    ref,
+                    sealed=self.cipher.encrypt(ref.token, hub_id, seal_field(ref.token), identity),
+                )
+            out.append(ref)
+        return tuple(out)
 
     def _data(self, incoming: Incoming, hub_id: str, key_owner: str) -> dict[str, Any]:
         """The payload without people, sensitive fields sealed under key_owner's data key."""

@@ -26,17 +26,38 @@ class Tokeniser:
         digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return "st_" + base64.b32encode(digest[:20]).decode().lower()
 
+    def strong_tokens(self, ids: Identifiers) -> tuple[str, ...]:
+        """A token per strong identifier given (NHS number, PNC id, local authority id),
+        strongest first: the person index joins them into one person."""
+        out = []
+        if ids.nhs_number:
+            out.append(self.token("nhs", ids.nhs_number))
+        if ids.pnc_id:
+            out.append(self.token("pnc", ids.pnc_id.upper().replace(" ", "")))
+        if ids.local_authority_id:
+            out.append(self.token("la", ids.local_authority_id.upper()))
+        return tuple(out)
+
     def subject_token(self, ids: Identifiers, agency_id: str) -> str:
         """Token from the strongest identifier given; an agency's own reference is agency-scoped."""
-        if ids.nhs_number:
-            return self.token("nhs", ids.nhs_number)
-        if ids.pnc_id:
-            return self.token("pnc", ids.pnc_id.upper().replace(" ", ""))
-        if ids.local_authority_id:
-            return self.token("la", ids.local_authority_id.upper())
-        return self.token("agency", agency_id, ids.agency_ref or "")
+        strong = self.strong_tokens(ids)
+        return strong[0] if strong else self.token("agency", agency_id, ids.agency_ref or "")
+
+    def weak_token(self, subject: Subject) -> str | None:
+        """Keyed token of name, date of birth and postcode, normalised; None unless all three."""
+        if not (subject.name and subject.date_of_birth and subject.postcode):
+            return None
+        name = " ".join(
+            "".join(c for c in subject.name.casefold() if c.isalpha() or c == " ").split()
+        )
+        postcode = subject.postcode.upper().replace(" ", "")
+        return self.token("weak", name, subject.date_of_birth.strip(), postcode)
 
     def pseudonymise(self, subjects: list[Subject], agency_id: str) -> tuple[SubjectRef, ...]:
-        return tuple(
-            SubjectRef(self.subject_token(s.identifiers, agency_id), s.role.value) for s in subjects
-        )
+        refs = []
+        for s in subjects:
+            strong = self.strong_tokens(s.identifiers)
+            token = strong[0] if strong else self.subject_token(s.identifiers, agency_id)
+            others = strong if len(strong) > 1 else ()
+            refs.append(SubjectRef(token, s.role.value, others, self.weak_token(s)))
+        return tuple(refs)

@@ -1,7 +1,13 @@
-"""The outbox relay: publishes stored events to Kafka in store order, then marks them sent.
+"""The outbox relay: links stored events into persons and families, publishes them to Kafka
+in store order keyed by family, then marks them sent.
+
+Linking first (hub.linking, in store order) means every event is keyed by its family id as
+it stands when published, so a family's events are consumed in order from one partition. An
+event naming people of several families (before a merge is seen, or after a split) is sent
+to each of them.
 
 At-least-once: a row is marked only after the broker acknowledged it (acks=all), so a crash
-between the two republishes it, and consumers skip the repeat by event id.
+between the two republishes it (linking is idempotent), and consumers skip the repeat.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import logging
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from hub.domain.events import CanonicalEvent
 from hub.kafka.embedded import producer_tuning
-from hub.store.events import SqlEventStore
+from hub.linking import Linker
+from hub.store.events import OutboxRow, SqlEventStore
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,7 @@ class OutboxRelay:
         self, store: SqlEventStore, bootstrap: str, embedded: bool, poll_seconds: float = 0.2
     ) -> None:
         self._store = store
+        self._linker = Linker(store.engine)
         self._bootstrap = bootstrap
         self._embedded = embedded
         self._poll = poll_seconds
@@ -73,11 +82,22 @@ class OutboxRelay:
         rows = await asyncio.to_thread(self._store.pending_outbox, 1000)
         if not rows:
             return 0
-        futures = [await producer.send(r.topic, r.value.encode(), key=r.key.encode()) for r in rows]
+        families = await asyncio.to_thread(self._link, rows)
+        futures = [
+            await producer.send(r.topic, r.value.encode(), key=family.encode())
+            for r in rows
+            for family in families[r.seq]
+        ]
         await asyncio.gather(*futures)
         await asyncio.to_thread(self._store.mark_published, [r.seq for r in rows])
         self.published += len(rows)
         return len(rows)
+
+    def _link(self, rows: list[OutboxRow]) -> dict[int, list[str]]:
+        """Each outbox row's families (keys), after linking its event."""
+        evs = [(r.event_seq, CanonicalEvent.from_json(r.value)) for r in rows]
+        families = self._linker.link(evs)
+        return {r.seq: families[e.hub_id] for r, (_, e) in zip(rows, evs, strict=True)}
 
     def stop(self) -> None:
         self._stopping = True

@@ -1,10 +1,13 @@
 """Rebuild and refill: the event store is the record, everything else can be made again.
 
-- ``rebuild`` folds every stored event, in large batches, through the same Projector the
-  worker uses, into empty read models, in one transaction (readers see the old state until
-  it commits). Rules use event time only, so the same alerts come back with the same ids.
-- ``state_digest`` hashes the read models (projections, alerts, tracking rows) without the
-  wall-clock moment an alert was raised, so live and rebuilt states can be compared.
+- ``rebuild`` empties every derived table and makes it again from the store, in one
+  transaction (readers see the old state until it commits): first the linker runs over every
+  event in store order (persons, families, possible matches, the vault), then each family is
+  folded from its events, read in one pass sorted by family, and the rules run once over each
+  whole projection with the final clock. Rules depend only on a family's events and the
+  clock, so the same projections and alerts (same ids, same content) come back.
+- ``state_digest`` hashes the derived tables without wall-clock moments (when an alert was
+  raised or updated, its revision counter), so live and rebuilt states can be compared.
 - ``refill`` republishes every stored event to Kafka through the outbox, for a broker that
   is new or was emptied; consumers skip what they had already applied.
 """
@@ -14,62 +17,168 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from hub.domain.rules import RuleSettings
+from hub.domain.areas import AreaBook, victim_area
+from hub.domain.events import CanonicalEvent
+from hub.domain.family import FamilyProjection, apply_events
+from hub.domain.internal import CLOCK_TICKED
+from hub.domain.rules import evaluate, next_due
+from hub.linking import Linker
 from hub.store.events import SqlEventStore
-from hub.store.readmodels import Projector
-from hub.store.schema import alerts, outbox, processed_events, victim_projections
+from hub.store.readmodels import CONSUMER as PROJECTOR
+from hub.store.readmodels import Members, advance_clock, upsert_alerts
+from hub.store.schema import (
+    alerts,
+    clock,
+    event_tokens,
+    events,
+    family_projections,
+    family_redirects,
+    identity_edges,
+    outbox,
+    possible_matches,
+    processed_events,
+    subject_tokens,
+    subject_vault,
+)
 
 BATCH = 5000
+DERIVED = (
+    alerts, family_projections, subject_tokens, identity_edges, event_tokens, family_redirects,
+    possible_matches, subject_vault, processed_events, clock,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ReplayResult:
     events: int
-    projections: int
+    families: int
     alerts: int
     seconds: float
 
 
-def rebuild(engine: Engine, rules: RuleSettings, batch: int = BATCH) -> ReplayResult:
+def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult:
     started = time.perf_counter()
     store = SqlEventStore(engine)
-    projector = Projector(engine, rules)
+    linker = Linker(engine)
     n, after = 0, 0
     with engine.begin() as conn:
-        for table in (alerts, victim_projections, processed_events):
+        for table in DERIVED:
             conn.execute(delete(table))
+        ticks: list[datetime] = []
         while rows := store.read(after, batch):
             after = rows[-1][0]
-            projector.apply_in(conn, [e for _, e in rows])
+            linker.link_in(conn, rows)
+            ticks += [
+                datetime.fromisoformat(e.data["clock"]) for _, e in rows if e.type == CLOCK_TICKED
+            ]
             n += len(rows)
-        projections = conn.execute(select(func.count()).select_from(victim_projections)).scalar()
+        final_clock = advance_clock(conn, ticks)
+        families = _project_all(conn, areas, final_clock)
         raised = conn.execute(select(func.count()).select_from(alerts)).scalar()
-    return ReplayResult(n, int(projections or 0), int(raised or 0), time.perf_counter() - started)
+    return ReplayResult(n, families, int(raised or 0), time.perf_counter() - started)
+
+
+def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -> int:
+    """Fold every family from its events (one pass sorted by family), settle each once."""
+    members = _members_by_family(conn)
+    count = 0
+    tracked: set[str] = set()
+    pending: list[dict[str, Any]] = []
+    for fid, evs in _events_by_family(conn):
+        m = next(members)
+        while m.family_id < fid:  # families whose tokens no stored event names (not expected)
+            m = next(members)
+        tracked |= {e.hub_id for e in evs}
+        p = apply_events(FamilyProjection.empty(fid), evs, m.person_of)
+        area = victim_area(p, areas)
+        pending.append(
+            {
+                "family_id": fid,
+                "membership": m.membership,
+                "state": json.dumps(p.to_dict(), sort_keys=True, separators=(",", ":")),
+                "next_due": next_due(p, area, clock_at),
+                "updated_at": datetime.now().astimezone(),
+            }
+        )
+        upsert_alerts(conn, evaluate(p, area, clock_at), p)
+        count += 1
+        if len(pending) >= 1000:
+            conn.execute(insert(family_projections), pending)
+            pending = []
+    if pending:
+        conn.execute(insert(family_projections), pending)
+    ids = sorted(tracked | ticks_seen(conn))
+    for i in range(0, len(ids), 10_000):
+        conn.execute(
+            insert(processed_events),
+            [{"consumer": PROJECTOR, "hub_id": h} for h in ids[i : i + 10_000]],
+        )
+    return count
+
+
+def ticks_seen(conn: Connection) -> set[str]:
+    return set(conn.execute(select(events.c.hub_id).where(events.c.type == CLOCK_TICKED)).scalars())
+
+
+def _members_by_family(conn: Connection) -> Iterator[Members]:
+    rows = conn.execute(
+        select(subject_tokens.c.family_id, subject_tokens.c.token, subject_tokens.c.person_id)
+        .order_by(subject_tokens.c.family_id, subject_tokens.c.token)
+        .execution_options(yield_per=10_000)
+    )
+    current, person_of = None, {}
+    for fid, token, pid in rows:
+        if fid != current and current is not None:
+            yield Members(current, person_of)
+            person_of = {}
+        current = fid
+        person_of[token] = pid
+    if current is not None:
+        yield Members(current, person_of)
+
+
+def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[CanonicalEvent]]]:
+    rows = conn.execute(
+        select(subject_tokens.c.family_id, events.c.seq, events.c.body)
+        .join(event_tokens, event_tokens.c.token == subject_tokens.c.token)
+        .join(events, events.c.seq == event_tokens.c.seq)
+        .order_by(subject_tokens.c.family_id, events.c.seq)
+        .execution_options(yield_per=10_000)
+    )
+    current, seen, evs = None, set(), []
+    for fid, seq, body in rows:
+        if fid != current:
+            if current is not None:
+                yield current, evs
+            current, seen, evs = fid, set(), []
+        if seq not in seen:
+            seen.add(seq)
+            evs.append(CanonicalEvent.from_json(body))
+    if current is not None:
+        yield current, evs
+
+
+VOLATILE = {"raised_at", "updated_at", "revision"}
 
 
 def state_digest(engine: Engine) -> str:
-    """SHA-256 over the read models in a fixed order (alerts without raised_at)."""
+    """SHA-256 over the derived tables in a fixed order, without wall-clock columns."""
     h = hashlib.sha256()
+    tables = (family_projections, alerts, subject_tokens, identity_edges, family_redirects,
+              possible_matches, subject_vault, clock)  # fmt: skip
     with engine.connect() as conn:
-        for token, state in conn.execute(
-            select(victim_projections.c.victim_token, victim_projections.c.state).order_by(
-                victim_projections.c.victim_token
-            )
-        ):
-            h.update(f"P|{token}|{state}\n".encode())
-        cols = [c for c in alerts.c if c.name != "raised_at"]
-        for row in conn.execute(select(*cols).order_by(alerts.c.alert_id)):
-            h.update(("A|" + json.dumps([str(v) for v in row]) + "\n").encode())
-        for consumer, hub_id in conn.execute(
-            select(processed_events.c.consumer, processed_events.c.hub_id).order_by(
-                processed_events.c.consumer, processed_events.c.hub_id
-            )
-        ):
-            h.update(f"T|{consumer}|{hub_id}\n".encode())
+        for table in tables:
+            cols = [c for c in table.c if c.name not in VOLATILE | {"updated_at"}]
+            order = [c for c in table.primary_key.columns]
+            for row in conn.execute(select(*cols).order_by(*order)):
+                h.update((table.name + "|" + json.dumps([str(v) for v in row]) + "\n").encode())
     return h.hexdigest()
 
 

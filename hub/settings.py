@@ -35,8 +35,10 @@ class Settings:
     topic_prefix: str = ""
     # HUB_FUTURE_TOLERANCE_SECONDS: how far in the future an event time may lie (clock skew).
     future_tolerance_seconds: int = 300
-    # HUB_DASH_HIGH_RISK: Dash "yes" count at or above which the visible-high-risk rule fires.
-    dash_high_risk: int = 14
+    # HUB_CLOCK_CHECK_SECONDS: how often the API looks for deadlines (first contact overdue,
+    # next school day) that have passed, and then records a hub.clock.ticked event: time
+    # rules run on those stored ticks, never on the wall clock, so a replay agrees.
+    clock_check_seconds: float = 30.0
     # HUB_RELAY_POLL_SECONDS: how often the outbox relay looks for rows written elsewhere.
     relay_poll_seconds: float = 0.2
     # HUB_MASTER_KEY_FILE: the 32-byte master key wrapping subject data keys; default
@@ -49,6 +51,10 @@ class Settings:
     # HUB_SHARING_POLICY_FILE: the sharing policy (TOML); default the packaged
     # consent/data/sharing_policy.toml. Checked at start: a bad file stops the hub.
     sharing_policy_file: Path | None = None
+    # HUB_RULES_FILE: the rule settings per Marac area (TOML: thresholds, windows, agencies,
+    # holidays); default the packaged hub/data/areas.toml. `hub rules show` prints the
+    # settings in force. Checked at start: a bad file stops the hub, naming the line.
+    rules_file: Path | None = None
     # HUB_AUDIT_CHECKPOINT_EVERY: the audit store signs a checkpoint (Merkle root and chain
     # head, Ed25519) every this many records; `hub audit checkpoint` signs one at any time.
     # Records after the newest checkpoint are the ones a database editor could drop unseen.
@@ -108,7 +114,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         topic_partitions=_int(env, "HUB_TOPIC_PARTITIONS", 4),
         topic_prefix=env.get("HUB_TOPIC_PREFIX", ""),
         future_tolerance_seconds=_int(env, "HUB_FUTURE_TOLERANCE_SECONDS", 300),
-        dash_high_risk=_int(env, "HUB_DASH_HIGH_RISK", 14),
+        clock_check_seconds=_float(env, "HUB_CLOCK_CHECK_SECONDS", 30.0),
         relay_poll_seconds=_float(env, "HUB_RELAY_POLL_SECONDS", 0.2),
         master_key_file=Path(env["HUB_MASTER_KEY_FILE"])
         if env.get("HUB_MASTER_KEY_FILE")
@@ -117,6 +123,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sharing_policy_file=(
             Path(env["HUB_SHARING_POLICY_FILE"]) if env.get("HUB_SHARING_POLICY_FILE") else None
         ),
+        rules_file=Path(env["HUB_RULES_FILE"]) if env.get("HUB_RULES_FILE") else None,
         max_event_bytes=_int(env, "HUB_MAX_EVENT_BYTES", 64 * 1024),
         audit_checkpoint_every=_int(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000),
         audit_signing_key_file=(
@@ -127,8 +134,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
         embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
     )
-    if not 1 <= s.dash_high_risk <= 24:
-        raise SettingsError(f"HUB_DASH_HIGH_RISK={s.dash_high_risk} must be between 1 and 24")
+    if s.clock_check_seconds <= 0:
+        raise SettingsError(f"HUB_CLOCK_CHECK_SECONDS={s.clock_check_seconds} must be more than 0")
     if s.topic_partitions < 1:
         raise SettingsError("HUB_TOPIC_PARTITIONS must be at least 1")
     if s.audit_checkpoint_every < 1:

@@ -29,8 +29,8 @@ def child_env(settings: Settings) -> dict[str, str]:
         HUB_EMBEDDED_BROKER="1" if settings.embedded_broker else "0",
         HUB_TOPIC_PREFIX=settings.topic_prefix,
         HUB_TOPIC_PARTITIONS=str(settings.topic_partitions),
-        HUB_DASH_HIGH_RISK=str(settings.dash_high_risk),
         HUB_LOG_LEVEL=settings.log_level,
+        HUB_CLOCK_CHECK_SECONDS=str(settings.clock_check_seconds),
     )
     return env
 

@@ -1,7 +1,8 @@
-"""The stream processor: a faust app that folds events into projections and raises alerts.
+"""The stream processor: a faust app that folds events into family projections and keeps
+alerts current.
 
-The agent is a thin edge: decode a batch, hand it to the Projector (pure fold + rules, one
-SQL transaction with tracking rows), publish the alerts raised for the first time.
+The agent is a thin edge: decode a batch, hand it to the FamilyProjector (pure fold + rules
+in one SQL transaction), announce the alerts raised or changed on hub.alerts.v1.
 """
 
 from __future__ import annotations
@@ -9,19 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import asdict
 from typing import Any
 
 import faust
 
 from hub.domain.events import CanonicalEvent
-from hub.domain.rules import RuleSettings
 from hub.kafka import topics
 from hub.kafka.embedded import faust_tuning, patch_faust_fetch_wait
 from hub.kafka.ingress_agent import add_ingress_agent
+from hub.rules_config import load_area_book
 from hub.settings import Settings
 from hub.store.db import create_schema, make_engine
-from hub.store.readmodels import Projector
+from hub.store.readmodels import FamilyProjector
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> faust.App:
     )
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
-    projector = Projector(engine, RuleSettings(dash_high_risk=settings.dash_high_risk))
+    projector = FamilyProjector(engine, load_area_book(settings))
     events_topic = app.topic(
         settings.topic(topics.EVENTS), value_serializer="raw", key_serializer="raw"
     )
@@ -66,10 +66,10 @@ def create_app(settings: Settings) -> faust.App:
                     # never expected (only the relay writes here), never dropped silently
                     log.error("undecodable event on %s: %s", events_topic.get_topic_name(), exc)
                     await deadletter.send(value=raw, headers={"reason": str(exc).encode()})
-            raised = await asyncio.to_thread(projector.apply_batch, decoded)
-            for alert in raised:
+            changed = await asyncio.to_thread(projector.apply_batch, decoded)
+            for alert in changed:
                 await alerts_topic.send(
-                    key=alert.victim_token.encode(), value=json.dumps(asdict(alert)).encode()
+                    key=alert["family_id"].encode(), value=json.dumps(alert, default=str).encode()
                 )
 
     add_ingress_agent(app, settings)  # Kafka-direct ingress: hub.ingress.raw → event store

@@ -58,12 +58,17 @@ class Identifiers(Strict):
 
 
 class Subject(Strict):
-    """A person the event is about. Name and date of birth are never stored in clear."""
+    """A person the event is about. Name, date of birth and postcode are never stored in
+    clear: name and date of birth are sealed in the vault, and the three together only form a
+    keyed token that finds possible matches."""
 
     role: Role
     identifiers: Identifiers
     name: Annotated[str, Field(max_length=200)] | None = None
     date_of_birth: str | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = Field(
+        None, description="with name and date of birth, finds possible matches (never merged alone)"
+    )
 
 
 Subjects = Annotated[list[Subject], Field(min_length=1, max_length=20)]

@@ -71,8 +71,9 @@ def version_of(event_type: str, dataschema: str | None) -> int:
 
 
 def upcast(event_type: str, version: int, data: Data) -> Data:
-    """Bring data written to `version` up to the current version of its type."""
-    while version < CURRENT_VERSION[event_type]:
+    """Bring data written to `version` up to the current version of its type (the hub's own
+    internal event types, outside the contract, have one version)."""
+    while version < CURRENT_VERSION.get(event_type, version):
         data = UPCASTERS[(event_type, version)](data)
         version += 1
     return data

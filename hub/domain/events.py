@@ -24,13 +24,45 @@ def hub_event_id(agency_id: str, source_event_id: str) -> str:
 
 @dataclass(frozen=True)
 class SubjectRef:
+    """A person named by an event, by token. ``token`` is the strongest identifier's token;
+    ``ids`` every strong identifier's token when there are several (the person index joins
+    them); ``weak`` a keyed token of name, date of birth and postcode, for possible matches
+    only; ``sealed`` the name and date of birth sent, encrypted under the subject's key."""
+
     token: str
     role: str
+    ids: tuple[str, ...] = ()
+    weak: str | None = None
+    sealed: dict[str, str] | None = None  # name and date of birth, sealed (hub/vault.py)
+
+    @property
+    def all_tokens(self) -> tuple[str, ...]:
+        return (self.token, *(t for t in self.ids if t != self.token))
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"role": self.role, "token": self.token}
+        if self.ids:
+            body["ids"] = list(self.ids)
+        if self.weak:
+            body["weak"] = self.weak
+        if self.sealed:
+            body["sealed"] = self.sealed
+        return body
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SubjectRef:
+        return cls(d["token"], d["role"], tuple(d.get("ids", ())), d.get("weak"), d.get("sealed"))
+
+
+# Events naming nobody (clock ticks) are keyed and sealed under this.
+NO_SUBJECT = "hub"
 
 
 def primary_token(subjects: tuple[SubjectRef, ...]) -> str:
     """The victim's token or, for events naming no victim, the first subject's: the key the
     event is processed under, and whose data key seals its sensitive fields."""
+    if not subjects:
+        return NO_SUBJECT
     return next((s.token for s in subjects if s.role == "victim"), subjects[0].token)
 
 
@@ -76,7 +108,7 @@ class CanonicalEvent:
             "recorded_at": self.recorded_at.isoformat(),
             "lawful_basis": self.lawful_basis,
             "consent_ref": self.consent_ref,
-            "subjects": [{"role": s.role, "token": s.token} for s in self.subjects],
+            "subjects": [s.to_dict() for s in self.subjects],
             "data": self.data,
             "schema_version": self.schema_version,
             "sent_at": None if self.sent_at is None else self.sent_at.isoformat(),
@@ -100,9 +132,9 @@ class CanonicalEvent:
             recorded_at=datetime.fromisoformat(body["recorded_at"]),
             lawful_basis=body["lawful_basis"],
             consent_ref=body["consent_ref"],
-            subjects=tuple(SubjectRef(**s) for s in body["subjects"]),
+            subjects=tuple(SubjectRef.from_dict(s) for s in body["subjects"]),
             data=upcast(body["type"], version, body["data"]),
-            schema_version=CURRENT_VERSION[body["type"]],
+            schema_version=CURRENT_VERSION.get(body["type"], version),
             sent_at=None if sent is None else datetime.fromisoformat(sent),
             case_token=body.get("case_token"),
         )

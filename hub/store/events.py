@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.domain.events import CanonicalEvent
-from hub.store.schema import events, outbox
+from hub.store.schema import event_tokens, events, outbox
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class OutboxRow:
     topic: str
     key: str
     value: str
+    event_seq: int
 
 
 def _event_row(event: CanonicalEvent, content_hash: str) -> dict[str, Any]:
@@ -48,6 +49,10 @@ class SqlEventStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     def append(self, event: CanonicalEvent, content_hash: str, topic: str) -> AppendResult:
         """Store the event and its outbox row atomically; a repeated event id is stored once."""
@@ -174,6 +179,11 @@ class SqlEventStore:
             after = rows[-1][0]
             yield from (e for _, e in rows)
 
+    def for_tokens(self, tokens: Sequence[str]) -> list[tuple[int, CanonicalEvent]]:
+        """Every event naming any of these tokens (a family's history), in store order."""
+        with self._engine.connect() as conn:
+            return events_for_tokens(conn, tokens)
+
     def count(self) -> int:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
@@ -183,7 +193,9 @@ class SqlEventStore:
     def pending_outbox(self, limit: int = 500) -> list[OutboxRow]:
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.value)
+                select(
+                    outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.event_seq
+                )
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.seq)
                 .limit(limit)
@@ -205,3 +217,23 @@ class SqlEventStore:
                     select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
                 ).scalar_one()
             )
+
+
+def events_for_tokens(conn: Connection, tokens: Sequence[str]) -> list[tuple[int, CanonicalEvent]]:
+    """events_for_tokens inside the caller's transaction (replay links and projects in one)."""
+    seqs: set[int] = set()
+    for i in range(0, len(tokens), 500):
+        part = tokens[i : i + 500]
+        seqs |= set(
+            conn.execute(select(event_tokens.c.seq).where(event_tokens.c.token.in_(part))).scalars()
+        )
+    ordered = sorted(seqs)
+    out: list[tuple[int, CanonicalEvent]] = []
+    for i in range(0, len(ordered), 500):
+        rows = conn.execute(
+            select(events.c.seq, events.c.body)
+            .where(events.c.seq.in_(ordered[i : i + 500]))
+            .order_by(events.c.seq)
+        ).all()
+        out += [(seq, CanonicalEvent.from_json(body)) for seq, body in rows]
+    return out

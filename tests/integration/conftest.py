@@ -21,6 +21,7 @@ from hub.kafka.embedded import EmbeddedBroker, free_port, stop_process
 from hub.kafka.topics import ensure_topics
 from hub.settings import Settings
 from hub.stack import child_env, start_worker
+from hub.store.db import scratch_schema
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
@@ -96,6 +97,7 @@ def hub_settings(tmp_path: Path, broker: EmbeddedBroker) -> Settings:
         topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
         topic_partitions=2,
         relay_poll_seconds=0.05,
+        clock_check_seconds=3600,  # no clock ticks unless a test asks for them
     ).with_bootstrap(broker.bootstrap, embedded=True)
     ensure_topics(s)
     return s
@@ -110,6 +112,11 @@ class RunningHub:
 @pytest.fixture
 def running_hub(hub_settings: Settings) -> Iterator[RunningHub]:
     """A worker process and an API process (with its relay) for this test."""
+    yield from running_hub_for(hub_settings)
+
+
+def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
+    """A worker process and an API process (with its relay) on these settings."""
     from hub.api.app import build_services
 
     build_services(hub_settings).engine.dispose()  # schema and keys exist before both start
@@ -167,6 +174,23 @@ def api(tmp_path: Path) -> Iterator[Api]:
     app = create_app(Settings(data_dir=tmp_path))
     with TestClient(app) as client:
         yield Api(client, app.state.services)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The API in-process on SQLite and, when HUB_TEST_POSTGRES_URL is set, PostgreSQL."""
+    if request.param == "sqlite":
+        app = create_app(Settings(data_dir=tmp_path))
+        with TestClient(app) as client:
+            yield Api(client, app.state.services)
+        return
+    url = os.environ.get("HUB_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HUB_TEST_POSTGRES_URL not set")
+    with scratch_schema(url, "test") as scratch:
+        app = create_app(Settings(data_dir=tmp_path, database_url=scratch))
+        with TestClient(app) as client:
+            yield Api(client, app.state.services)
 
 
 @pytest.fixture

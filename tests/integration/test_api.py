@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import select, text
 
 from hub.domain.events import CanonicalEvent
-from hub.domain.rules import RuleSettings
-from hub.store.readmodels import Projector
 from hub.store.schema import events, outbox
 from tests import builders as b
 from tests.integration.conftest import Api
+from tests.processing import process_stored
 
 
 def stored_bodies(api: Api) -> list[str]:
@@ -128,7 +127,7 @@ def raise_alert_for(api: Api, idva: dict[str, str], yes: int = 15) -> CanonicalE
     event = b.dash(yes)
     assert api.client.post("/v1/events", json=event, headers=idva).status_code == 202
     stored = api.services.ingress.store.read()
-    Projector(api.services.engine, RuleSettings()).apply_batch([e for _, e in stored])
+    process_stored(api.services)
     return stored[-1][1]
 
 
@@ -174,7 +173,9 @@ def test_nothing_is_shown_when_the_audit_log_cannot_be_written(api: Api, idva, c
 def test_no_alerts_means_no_disclosure_record(api: Api, chair) -> None:
     r = api.client.get("/v1/alerts", headers=chair)
     assert r.status_code == 200
-    assert r.json() == {"alerts": [], "withheld": 0, "audit_record_id": None}
+    assert r.json() == {
+        "alerts": [], "withheld": 0, "refusals": [], "revision": 0, "audit_record_id": None
+    }  # fmt: skip
     assert list(api.services.audit.records()) == []
 
 

@@ -3,6 +3,7 @@ broker is refilled with nothing lost or doubled."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from hub.replay import state_digest
 from hub.settings import Settings
 from hub.stack import Stack, child_env
 from hub.store.db import make_engine
+from hub.store.readmodels import CONSUMER as PROJECTOR
 from hub.store.schema import alerts, events, processed_events
 from producers.simulator import DEMO_AGENCIES, demo_stream
 from tests.integration.conftest import RunningHub, read_topic, wait_for
@@ -27,6 +29,18 @@ from tests.integration.conftest import RunningHub, read_topic, wait_for
 def count(engine, table) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def projected(engine) -> int:
+    """Events the worker's family projector has applied (its tracking rows)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(processed_events)
+                .where(processed_events.c.consumer == PROJECTOR)
+            ).scalar_one()
+        )
 
 
 def send_stream(http: httpx.Client, services, families: int, seed: int) -> int:
@@ -46,7 +60,7 @@ def test_replay_rebuilds_exactly_the_live_state(running_hub: RunningHub) -> None
     hub = running_hub
     services = build_services(hub.settings)
     sent = send_stream(hub.http, services, families=6, seed=11)
-    wait_for(lambda: count(services.engine, processed_events) == sent, 90, "every event applied")
+    wait_for(lambda: projected(services.engine) == sent, 90, "every event applied")
     live = state_digest(services.engine)
     assert count(services.engine, alerts) > 0  # the stream raises alerts worth comparing
 
@@ -61,7 +75,10 @@ def test_replay_rebuilds_exactly_the_live_state(running_hub: RunningHub) -> None
 
 def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path) -> None:
     port = free_port()
-    settings = Settings(data_dir=tmp_path / "data", relay_poll_seconds=0.05, log_level="WARNING")
+    settings = Settings(
+        data_dir=tmp_path / "data", relay_poll_seconds=0.05, log_level="WARNING",
+        clock_check_seconds=3600,
+    )  # fmt: skip
 
     def run_once(families: int, seed: int) -> tuple[int, str, int, int, int]:
         """Start a new embedded broker, worker and API on the same data; send; stop."""
@@ -79,10 +96,9 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
             sent = send_stream(http, services, families, seed) if families else 0
             total = count(services.engine, events)
             wait_for(lambda: services.ingress.store.unpublished_count() == 0, 60, "the refill")
-            wait_for(
-                lambda: count(services.engine, processed_events) == total, 90, "every event applied"
-            )
-            on_topic = len(read_topic(s, s.topic(topics.EVENTS)))
+            wait_for(lambda: projected(services.engine) == total, 90, "every event applied")
+            # an event naming people of two families at the time is sent to each: count ids
+            on_topic = len({json.loads(v)["hub_id"] for v in read_topic(s, s.topic(topics.EVENTS))})
             signed = len(read_topic(s, s.topic(AUDIT_CHECKPOINTS)))
             digest = state_digest(services.engine)
             return sent, digest, count(services.engine, alerts), on_topic, signed
@@ -92,7 +108,7 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
             stack.stop()
 
     first_sent, first_state, first_alerts, first_topic, _ = run_once(4, seed=21)
-    assert first_sent > 0 and first_alerts > 0 and first_topic == first_sent
+    assert first_sent > 0 and first_alerts > 0 and first_topic >= first_sent
     # a disclosure sealed by a signed checkpoint, while no broker runs
     audit = open_audit_store(settings, make_engine(settings.effective_database_url), publish=False)
     audit.append({"action": "TEST read", "subjects": ["st_testvictimalexexample"]})
@@ -100,7 +116,7 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
     # the broker is gone (memory only); a new one is refilled with every stored event and
     # every checkpoint, and the worker, meeting the events again, changes nothing
     _, refilled_state, refilled_alerts, refilled_topic, checkpoints = run_once(0, seed=0)
-    assert refilled_topic == first_sent and checkpoints == 1
+    assert refilled_topic == first_topic and checkpoints == 1
     assert refilled_state == first_state and refilled_alerts == first_alerts
     # and the new broker carries new work as before
     more, _, alerts_after, _, _ = run_once(3, seed=22)

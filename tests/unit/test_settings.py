@@ -14,7 +14,6 @@ INTEGER_VARIABLES = [
     "HUB_API_PORT",
     "HUB_TOPIC_PARTITIONS",
     "HUB_FUTURE_TOLERANCE_SECONDS",
-    "HUB_DASH_HIGH_RISK",
 ]
 
 
@@ -24,7 +23,7 @@ def test_defaults_when_nothing_is_set() -> None:
     assert s.data_dir == Path(".hub-data")
     assert s.kafka_bootstrap == ""  # the hub starts its embedded broker
     assert (s.api_host, s.api_port) == ("127.0.0.1", 8000)
-    assert s.dash_high_risk == 14
+    assert s.clock_check_seconds == 30.0
     assert s.topic_partitions == 4
     assert s.future_tolerance_seconds == 300
     assert s.log_level == "INFO"
@@ -53,7 +52,7 @@ def test_values_are_read() -> None:
         {
             "HUB_KAFKA_BOOTSTRAP": "broker-a:9092,broker-b:9092",
             "HUB_API_PORT": "8081",
-            "HUB_DASH_HIGH_RISK": "12",
+            "HUB_CLOCK_CHECK_SECONDS": "5",
             "HUB_RELAY_POLL_SECONDS": "0.5",
             "HUB_TOPIC_PREFIX": "test.",
             "HUB_LOG_LEVEL": "debug",
@@ -62,7 +61,7 @@ def test_values_are_read() -> None:
     )
     assert s.kafka_bootstrap == "broker-a:9092,broker-b:9092"
     assert s.api_port == 8081
-    assert s.dash_high_risk == 12
+    assert s.clock_check_seconds == 5.0
     assert s.relay_poll_seconds == 0.5
     assert s.topic("hub.events.v1") == "test.hub.events.v1"
     assert s.log_level == "DEBUG"
@@ -92,15 +91,10 @@ def test_settings_error_is_a_value_error() -> None:
         load_settings({"HUB_API_PORT": "x"})
 
 
-@pytest.mark.parametrize("value", ["0", "25", "-3"])
-def test_dash_threshold_outside_1_to_24_is_refused(value: str) -> None:
-    with pytest.raises(SettingsError, match=r"HUB_DASH_HIGH_RISK=.* must be between 1 and 24"):
-        load_settings({"HUB_DASH_HIGH_RISK": value})
-
-
-@pytest.mark.parametrize("value", [1, 24])
-def test_dash_threshold_at_the_bounds_is_accepted(value: int) -> None:
-    assert load_settings({"HUB_DASH_HIGH_RISK": str(value)}).dash_high_risk == value
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_clock_check_interval_must_be_positive(value: str) -> None:
+    with pytest.raises(SettingsError, match=r"HUB_CLOCK_CHECK_SECONDS=.* must be more than 0"):
+        load_settings({"HUB_CLOCK_CHECK_SECONDS": value})
 
 
 def test_zero_partitions_is_refused() -> None:
