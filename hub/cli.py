@@ -10,8 +10,14 @@ from collections.abc import Sequence
 from audit import cli as audit_cli
 from audit import ig_cli
 from consent.policy import PolicyError
+from hub import reports_cli
 from hub.domain.agencies import load_agency_types
+from hub.domain.areas import AreaSettingsError
 from hub.settings import Settings, SettingsError, load_settings
+
+# Open alert streams (server-sent events) never end by themselves: on shutdown the API waits
+# this long for other requests, then ends the streams (clients reconnect with Last-Event-ID).
+STREAM_SHUTDOWN_GRACE_SECONDS = 5
 
 
 class CliError(Exception):
@@ -85,7 +91,7 @@ def cmd_agencies_signing_key(settings: Settings, args: argparse.Namespace) -> in
 
 
 def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
-    from consent.policy import PERSON_ROLES
+    from consent.policy import MARAC_ROLES, PERSON_ROLES
     from hub.store.principals import PrincipalError, SqlPrincipalStore
 
     agency_types = load_agency_types()
@@ -94,13 +100,16 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(f"unknown role {args.role!r}; choose one of: {known}")
     if args.role in agency_types and not args.agency:
         raise CliError(f"a {args.role} practitioner acts for an agency: give --agency NAME")
+    if args.area is not None and args.role not in MARAC_ROLES:
+        raise CliError("--area is for Marac chairs and coordinators (their alerts and agenda)")
     try:
         _p, key = SqlPrincipalStore(_engine(settings)).add(
-            args.name, "person", args.role, agency_id=args.agency
+            args.name, "person", args.role, agency_id=args.agency, area=args.area
         )
     except PrincipalError as exc:
         raise CliError(str(exc)) from None
-    print(f"user {args.name} ({args.role}) added. Their API key, shown once:")
+    where = f" for Marac area {args.area}" if args.area else ""
+    print(f"user {args.name} ({args.role}){where} added. Their API key, shown once:")
     print(key)
     return 0
 
@@ -139,21 +148,44 @@ def cmd_policy_explain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the rule settings in force per Marac area (inherited ones marked)."""
+    from hub.domain.areas import AreaSettingsError, describe
+    from hub.rules_config import load_area_book
+
+    try:
+        book = load_area_book(settings)
+    except AreaSettingsError as exc:
+        raise CliError(str(exc)) from None
+    names = book.names()
+    if args.area is not None and args.area not in names:
+        raise CliError(
+            f"no area {args.area!r} in the rules file; its areas: {', '.join(names)} "
+            "(an area not listed there gets the [default] settings)"
+        )
+    source = settings.rules_file or "the packaged hub/data/areas.toml"
+    print(f"# rule settings in force, from {source}")
+    for name in [args.area] if args.area else names:
+        print()
+        print("\n".join(describe(book.get(name), book.default)))
+    return 0
+
+
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.domain.rules import RuleSettings
     from hub.replay import rebuild, refill, state_digest
+    from hub.rules_config import load_area_book
 
     engine = _engine(settings)
     if args.refill:
         print(f"{refill(engine)} stored events queued for publishing again (the relay sends them)")
         return 0
     before = state_digest(engine)
-    result = rebuild(engine, RuleSettings(dash_high_risk=settings.dash_high_risk))
+    result = rebuild(engine, load_area_book(settings))
     after = state_digest(engine)
     rate = result.events / result.seconds if result.seconds else 0.0
     print(
         f"replayed {result.events} events in {result.seconds:.1f} s ({rate:,.0f}/s): "
-        f"{result.projections} projections, {result.alerts} alerts; read models "
+        f"{result.families} families, {result.alerts} alerts; read models "
         f"{'unchanged' if before == after else 'CHANGED'} (digest {after[:16]})"
     )
     return 0
@@ -178,6 +210,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
     )
     return 0
 
@@ -196,6 +229,7 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
             host=settings.api_host,
             port=settings.api_port,
             log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
         )
     finally:
         stack.stop()
@@ -241,10 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
         "type (police, gp, idva, …; needs --agency)",
     )
     u_add.add_argument("--agency", default=None, help="the agency the user acts for")
+    u_add.add_argument(
+        "--area",
+        default=None,
+        help="a Marac chair's or coordinator's area (as in areas.toml and marac.case_heard): "
+        "they see that area's alerts and agenda only; without it, every area's",
+    )
     u_add.set_defaults(func=cmd_users_add)
 
     audit_cli.register(sub, _engine)
     ig_cli.register(sub, _engine)
+    reports_cli.register(sub, _engine, CliError)
 
     policy = sub.add_parser("policy", help="the sharing policy")
     p_sub = policy.add_subparsers(dest="action", required=True)
@@ -260,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     erase = s_sub.add_parser("erase", help="crypto-shred: destroy the subject's data key")
     erase.add_argument("token", help="the subject token, st_…")
     erase.set_defaults(func=cmd_subjects_erase)
+
+    rules = sub.add_parser("rules", help="the alert rules' settings per Marac area")
+    r_sub = rules.add_subparsers(dest="action", required=True)
+    r_show = r_sub.add_parser("show", help="print the settings in force (HUB_RULES_FILE)")
+    r_show.add_argument("--area", default=None, help="one Marac area (default: every area)")
+    r_show.set_defaults(func=cmd_rules_show)
 
     replay = sub.add_parser(
         "replay", help="rebuild every projection and alert from the event store"
@@ -289,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("httpx").setLevel(logging.WARNING)
         return int(args.func(settings, args))
-    except (CliError, SettingsError, PolicyError) as exc:
+    except (CliError, SettingsError, PolicyError, AreaSettingsError) as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

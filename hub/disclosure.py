@@ -27,8 +27,13 @@ CONSENT_TYPES = ("consent.recorded", "consent.withdrawn")
 
 
 def data_fields_of(event_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The data fields of an event type (without subjects), and which of them are sealed."""
-    data_model = CLASS_BY_TYPE[event_type].model_fields["data"].annotation
+    """The data fields of an event type (without subjects), and which of them are sealed.
+    The hub's own events (hub/domain/internal.py) are outside the contract: item_of takes
+    their fields from the event itself, and none is sealed."""
+    envelope = CLASS_BY_TYPE.get(event_type)
+    if envelope is None:
+        return (), ()
+    data_model = envelope.model_fields["data"].annotation
     fields = {n: f for n, f in data_model.model_fields.items() if n != "subjects"}  # type: ignore[union-attr]
     sealed = tuple(n for n, f in fields.items() if f.json_schema_extra == SENSITIVE)
     return tuple(fields), sealed

@@ -13,7 +13,19 @@ from sqlalchemy import Engine
 
 from audit.wiring import open_audit_store
 from consent.policy import load_policy
-from hub.api import alerts, events, ig, requests, subjects
+from hub.api import (
+    agenda,
+    alert_actions,
+    alert_stream,
+    alerts,
+    events,
+    families,
+    identity,
+    ig,
+    reports,
+    requests,
+    subjects,
+)
 from hub.api.deps import Services
 from hub.api.errors import on_validation_error
 from hub.contract import EVENT_TYPES
@@ -25,11 +37,14 @@ from hub.kafka import topics
 from hub.keys import load_or_create_key
 from hub.pseudonymise import Tokeniser
 from hub.relay import OutboxRelay
+from hub.rules_config import load_area_book
 from hub.settings import Settings
 from hub.store.batching import BatchingAppender
 from hub.store.db import create_schema, make_engine
 from hub.store.events import SqlEventStore
 from hub.store.principals import SqlPrincipalStore
+from hub.ticker import Ticker
+from hub.vault import Vault
 
 
 def field_cipher(settings: Settings, engine: Engine) -> FieldCipher:
@@ -66,9 +81,21 @@ def build_services(settings: Settings) -> Services:
     policy = PolicyPoint(
         engine, load_policy(policy_text, EVENT_TYPES, agency_types), ingress.cipher, audit
     )
+    vault = Vault(engine, ingress.cipher)
+    areas = load_area_book(settings)  # a bad rules file stops the hub here, naming the line
     return Services(
-        settings, engine, SqlPrincipalStore(engine), ingress, audit, appender, policy, relay
-    )
+        settings, engine, SqlPrincipalStore(engine), ingress, audit, appender, policy, vault,
+        areas, relay,
+    )  # fmt: skip
+
+
+def clock_ticker(services: Services) -> Ticker | None:
+    """The hub clock runs beside the relay that publishes its ticks."""
+    relay = services.relay
+    if relay is None:
+        return None
+    topic = services.settings.topic(topics.EVENTS)
+    return Ticker(services.engine, topic, services.settings.clock_check_seconds, relay.wake)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -78,9 +105,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.appender.start()
         task = asyncio.create_task(services.relay.run()) if services.relay else None
+        ticker = clock_ticker(services)
+        ticking = asyncio.create_task(ticker.run()) if ticker else None
         try:
             yield
         finally:
+            if ticker is not None and ticking is not None:
+                ticker.stop()
+                await ticking
             if task is not None and services.relay is not None:
                 services.relay.stop()
                 await task
@@ -97,9 +129,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.include_router(events.router)
     app.include_router(alerts.router)
+    app.include_router(alert_stream.router)
+    app.include_router(alert_actions.router)
+    app.include_router(agenda.router)
     app.include_router(subjects.router)
     app.include_router(requests.router)
     app.include_router(ig.router)
+    app.include_router(identity.router)
+    app.include_router(families.router)
+    app.include_router(reports.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 
 from audit.store import SqlAuditStore
 from hub.disclosure import PolicyPoint
+from hub.domain.areas import AreaBook
 from hub.ingress import Ingress
 from hub.relay import OutboxRelay
 from hub.settings import Settings
 from hub.store.batching import BatchingAppender
 from hub.store.principals import KeyCache, Principal, SqlPrincipalStore
+from hub.vault import Vault
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Services:
     audit: SqlAuditStore
     appender: BatchingAppender
     policy: PolicyPoint
+    vault: Vault  # names and dates of birth, sealed; shown only where the policy allows
+    areas: AreaBook  # the Marac areas' rule settings (HUB_RULES_FILE), checked at start
     relay: OutboxRelay | None = None
     key_cache: KeyCache = field(default_factory=KeyCache)
 

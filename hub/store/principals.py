@@ -34,6 +34,7 @@ class Principal:
     # practitioner's agency type
     role: str
     agency_id: str | None
+    area: str | None = None  # a Marac chair's or coordinator's area: they see only its alerts
 
 
 def _hash(secret: str) -> str:
@@ -44,11 +45,13 @@ class SqlPrincipalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def add(self, name: str, kind: str, role: str, agency_id: str | None) -> tuple[Principal, str]:
+    def add(
+        self, name: str, kind: str, role: str, agency_id: str | None, area: str | None = None
+    ) -> tuple[Principal, str]:
         """Create a principal and return it with its API key (shown once, never stored)."""
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        p = Principal(str(uuid.uuid4()), name, kind, role, agency_id)
+        p = Principal(str(uuid.uuid4()), name, kind, role, agency_id, area)
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -58,6 +61,7 @@ class SqlPrincipalStore:
                         kind=kind,
                         role=role,
                         agency_id=agency_id,
+                        area=area,
                         key_id=key_id,
                         key_hash=_hash(secret),
                         created_at=datetime.now(UTC),
@@ -81,7 +85,7 @@ class SqlPrincipalStore:
             ).first()
         if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
             return None
-        return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id)
+        return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id, row.area)
 
     # --- signing keys of agency systems that write straight to Kafka -------------------------
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from hub.api.deps import get_policy_point
 from hub.contract.examples import EXAMPLES
@@ -25,22 +25,36 @@ NOT_PERSONAL = {
 }
 
 
+def app_routes(api: Api) -> list[APIRoute]:
+    """Every API route, including those of included routers (FastAPI nests them)."""
+    return [
+        c.original_route
+        for c in iter_route_contexts(api.client.app.routes)
+        if isinstance(c.original_route, APIRoute)
+    ]
+
+
 def test_every_route_that_shows_personal_data_goes_through_the_policy_point(api: Api) -> None:
     def uses_policy(dependant) -> bool:
         return any(d.call is get_policy_point or uses_policy(d) for d in dependant.dependencies)
 
-    unchecked = []
-    for route in api.client.app.routes:
-        if not isinstance(route, APIRoute):
-            continue  # the OpenAPI document and docs pages
+    checked, unchecked = set(), []
+    for route in app_routes(api):
         for method in route.methods:
             if (method, route.path) in NOT_PERSONAL:
                 continue
+            checked.add(f"{method} {route.path}")
             if not uses_policy(route.dependant):
                 unchecked.append(f"{method} {route.path}")
     assert unchecked == [], "route(s) showing data without the policy point: " + ", ".join(
         unchecked
     )
+    # the walk really sees the routers' routes (a FastAPI upgrade once hid them from it)
+    assert {
+        "GET /v1/alerts", "GET /v1/alerts/stream", "POST /v1/alerts/{alert_id}/dismiss",
+        "GET /v1/marac/agenda", "GET /v1/families/{family_id}", "GET /v1/subjects/{token}/events",
+        "POST /v1/identity/matches/{match_id}/confirm", "GET /v1/ig/disclosures",
+    } <= checked  # fmt: skip
 
 
 def victim_token(api: Api) -> str:
