@@ -13,16 +13,15 @@ alert, so the decision is audited before it is stored (503 and nothing stored if
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Response, status
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from audit.chain import AuditError
 from hub import alert_lifecycle as lifecycle
-from hub.api.alerts import Purpose, area_in_scope, audit_unavailable, marac_only, screen
+from hub.api.alerts import Purpose, area_in_scope, marac_only, screen
+from hub.api.decisions import record_decision
 from hub.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
 from hub.api.errors import validation_error
 from hub.disclosure import PolicyPoint
@@ -116,17 +115,10 @@ async def _decision_route(
     alert_id: str, verb: str, purpose: Purpose, extra: dict[str, Any],
 ) -> Decided:  # fmt: skip
     marac_only(principal, "act on alerts")
-    try:
-        out, repeat = await asyncio.to_thread(
-            _decide, services, policy, principal, alert_id, verb, purpose.value, extra
-        )
-    except AuditError:
-        raise audit_unavailable() from None
-    if repeat:
-        response.headers["Hub-Duplicate"] = "true"
-    elif services.relay is not None:
-        services.relay.wake()
-    return out
+    return await record_decision(
+        services, response,
+        lambda: _decide(services, policy, principal, alert_id, verb, purpose.value, extra),
+    )  # fmt: skip
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from audit.chain import AuditError
 from consent.policy import MARAC_ROLES
 from hub.api.alerts import Purpose, audit_unavailable
+from hub.api.decisions import record_decision
 from hub.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
 from hub.domain import internal
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
@@ -259,17 +260,9 @@ async def _decision_route(
     response: Response,
 ) -> DecisionOut:
     _marac_only(principal)
-    try:
-        out, repeat = await asyncio.to_thread(
-            _decide, services, policy, principal, match_id, decision
-        )
-    except AuditError:
-        raise audit_unavailable() from None
-    if repeat:
-        response.headers["Hub-Duplicate"] = "true"
-    elif services.relay is not None:
-        services.relay.wake()
-    return out
+    return await record_decision(
+        services, response, lambda: _decide(services, policy, principal, match_id, decision)
+    )
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
