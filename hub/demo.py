@@ -20,6 +20,7 @@ from hub.stack import Stack
 from hub.store.principals import SqlPrincipalStore
 from producers.simulator import DEMO_AGENCIES, demo_stream
 
+DEMO_AREA = "TEST-AREA"  # hub/data/areas.toml lists the simulated agencies under it
 SEND_INTERVAL_SECONDS = 0.25
 
 
@@ -44,12 +45,18 @@ async def _simulate(base: str, keys: dict[str, str], chair_key: str, families: i
             await asyncio.sleep(SEND_INTERVAL_SECONDS)  # pacing the simulated agencies
         print("  all simulated events sent; the chair reads alerts every 5 s")
         while True:
-            r = await client.get("/v1/alerts", headers={"Authorization": f"Bearer {chair_key}"})
-            body = r.json()
+            chair = {"Authorization": f"Bearer {chair_key}"}
+            body = (await client.get("/v1/alerts", headers=chair)).json()
+            families = {a["family_id"] for a in body["alerts"]}
             print(
-                f"  chair sees {len(body['alerts'])} alerts (audit record "
-                f"{body['audit_record_id']})"
+                f"  chair sees {len(body['alerts'])} alerts in {len(families)} families "
+                f"(audit record {body['audit_record_id']})"
             )
+            r = await client.get("/v1/marac/agenda", headers=chair, params={"area": DEMO_AREA})
+            if r.status_code == 200:
+                cases = r.json()["cases"]
+                repeats = sum(1 for c in cases if c["repeat"])
+                print(f"  next {DEMO_AREA} Marac agenda: {len(cases)} cases, {repeats} repeats")
             await asyncio.sleep(5)  # the chair checks in periodically
 
 
