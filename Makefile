@@ -28,6 +28,7 @@ test: lint
 bench: venv
 	$(PY) -m bench.e2e $(BENCH_ARGS)
 	$(PY) -m bench.audit
+	$(PY) -m bench.replay $(REPLAY_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
 
 from hub.domain import identity
 from hub.domain.events import HUB_NAMESPACE, NO_SUBJECT, CanonicalEvent
@@ -112,109 +112,120 @@ class Linker:
 
 
 class _Batch:
-    """One linking pass over fresh events, in store order, inside the caller's transaction."""
+    """One linking pass over fresh events, in store order, inside the caller's transaction.
+
+    It reads what it needs in a few queries, decides in memory in store order, and writes
+    in bulk, so a replay's large batches cost few statements."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.first_seq: dict[str, int] = {}  # tokens known, with their first position
+        self.weak_of: dict[str, str | None] = {}  # token → its weak token (stored or set here)
         self.new_tokens: dict[str, int] = {}
-        self.weak: dict[str, str] = {}  # token → weak key set in this batch
-        self.earliest_weak: dict[str, str] = {}  # weak key → earliest token holding it
+        self.weak: dict[str, str] = {}  # token → weak token set in this batch
+        self.holders: dict[str, tuple[int, str]] = {}  # weak token → earliest holder so far
+        self.matches: dict[str, dict[str, Any]] = {}  # possible matches found in this batch
+        self.decided: dict[str, tuple[str, str]] = {}  # stored match → (status, decided by)
+        self.vault: dict[str, dict[str, Any]] = {}  # token → latest sealed identity
         self.new_edges: dict[tuple[str, str, str, str], Edge] = {}
         self.dropped_edges: list[Edge] = []
         self.seeds: set[str] = set()
 
     def apply(self, fresh: Sequence[tuple[int, CanonicalEvent]]) -> None:
         self._load_known({t for _, e in fresh for s in e.subjects for t in s.all_tokens})
-        mentions = []
+        self._load_holders({s.weak for _, e in fresh for s in e.subjects if s.weak})
+        mentions = {}
         for seq, e in fresh:
             for s in e.subjects:
                 for t in s.all_tokens:
                     if t not in self.first_seq:
                         self.first_seq[t] = self.new_tokens[t] = seq
+                        self.weak_of[t] = None
                         self.seeds.add(t)
-                mentions.append({"token": s.token, "seq": seq})
-                if s.weak:
+                mentions[(s.token, seq)] = {"token": s.token, "seq": seq}
+                if s.weak and self.weak_of.get(s.token) != s.weak:
                     self._weak(s.token, s.weak, seq, e.hub_id)
                 if s.sealed:
-                    self._vault(s.token, s.sealed, e.hub_id)
+                    self.vault[s.token] = {
+                        "token": s.token, "field": FIELD, "value": json.dumps(s.sealed),
+                        "hub_id": e.hub_id,
+                    }  # fmt: skip
             for edge in identity.edges_of(e):
                 self._add_edge(edge)
             if e.type in MATCH_DECISIONS:
                 self._decision(e)
-        self._write(mentions)
+        self._write(list(mentions.values()))
         self._regroup()
 
     def _load_known(self, tokens: set[str]) -> None:
         for part in _chunks(sorted(tokens)):
-            self.first_seq.update(
-                self.conn.execute(
-                    select(subject_tokens.c.token, subject_tokens.c.first_seq).where(
-                        subject_tokens.c.token.in_(part)
-                    )
-                ).all()
-            )
+            for t, first, weak in self.conn.execute(
+                select(
+                    subject_tokens.c.token, subject_tokens.c.first_seq, subject_tokens.c.weak
+                ).where(subject_tokens.c.token.in_(part))
+            ):
+                self.first_seq[t] = first
+                self.weak_of[t] = weak
+
+    def _load_holders(self, weaks: set[str]) -> None:
+        """The earliest-seen stored token holding each weak token."""
+        for part in _chunks(sorted(weaks)):
+            for w, t, first in self.conn.execute(
+                select(
+                    subject_tokens.c.weak, subject_tokens.c.token, subject_tokens.c.first_seq
+                ).where(subject_tokens.c.weak.in_(part))
+            ):
+                if w not in self.holders or (first, t) < self.holders[w]:
+                    self.holders[w] = (first, t)
 
     def _add_edge(self, edge: Edge) -> None:
         self.new_edges[(edge.a, edge.b, edge.kind, edge.source)] = edge
         self.seeds |= {edge.a, edge.b}
 
     def _weak(self, token: str, weak: str, seq: int, hub_id: str) -> None:
-        self.weak[token] = weak
-        first = self.earliest_weak.get(weak)
-        if first is None:
-            first = self.conn.execute(
-                select(subject_tokens.c.token)
-                .where(subject_tokens.c.weak == weak)
-                .order_by(subject_tokens.c.first_seq, subject_tokens.c.token)
-                .limit(1)
-            ).scalar_one_or_none()
-            self.earliest_weak[weak] = first or token
-        first = self.earliest_weak[weak]
-        if first == token:
+        """A token newly holding a weak token is paired with the earliest-seen token already
+        holding it (or, if it is itself earlier, with that one): a possible match, in store
+        order, whatever the batching."""
+        self.weak[token] = self.weak_of[token] = weak
+        mine = (self.first_seq[token], token)
+        earliest = self.holders.get(weak)
+        if earliest is None or mine < earliest:
+            self.holders[weak] = mine
+        if earliest is None or earliest[1] == token:
             return
-        mid = match_id(first, token)
-        exists = self.conn.execute(
-            select(possible_matches.c.match_id).where(possible_matches.c.match_id == mid)
-        ).scalar_one_or_none()
-        if exists is None:
-            a, b = sorted((first, token))
-            self.conn.execute(
-                insert(possible_matches).values(
-                    match_id=mid, token_a=a, token_b=b, found_seq=seq, found_by=hub_id,
-                    status="open", decided_by=None,
-                )
-            )  # fmt: skip
-
-    def _vault(self, token: str, sealed: dict[str, str], hub_id: str) -> None:
-        """The latest sealed identity per token (store order)."""
-        where = and_(subject_vault.c.token == token, subject_vault.c.field == FIELD)
-        self.conn.execute(delete(subject_vault).where(where))
-        self.conn.execute(
-            insert(subject_vault).values(
-                token=token, field=FIELD, value=json.dumps(sealed), hub_id=hub_id
-            )
-        )
+        mid = match_id(earliest[1], token)
+        if mid not in self.matches:
+            a, b = sorted((earliest[1], token))
+            self.matches[mid] = {
+                "match_id": mid, "token_a": a, "token_b": b, "found_seq": seq,
+                "found_by": hub_id, "status": "open", "decided_by": None,
+            }  # fmt: skip
 
     def _decision(self, e: CanonicalEvent) -> None:
         mid = str(e.data.get("match_id"))
-        match = self.conn.execute(
-            select(possible_matches).where(possible_matches.c.match_id == mid)
-        ).one_or_none()
+        match = self.matches.get(mid)
+        if match is None:
+            row = self.conn.execute(
+                select(possible_matches).where(possible_matches.c.match_id == mid)
+            ).one_or_none()
+            match = None if row is None else dict(row._mapping)
+            if match is not None and mid in self.decided:
+                match["status"] = self.decided[mid][0]
         if match is None:
             log.warning("identity decision %s names an unknown match; ignored", e.hub_id)
             return
         status = {MATCH_CONFIRMED: "confirmed", MATCH_REJECTED: "rejected"}.get(e.type, "undone")
-        if match.status != ALLOWED_FROM[status]:
+        if match["status"] != ALLOWED_FROM[status]:
             # two decisions raced past the API's check: the first one stored stands
-            log.warning("identity decision %s does not apply to a %s match", e.hub_id, match.status)
+            log.warning(
+                "identity decision %s does not apply to a %s match", e.hub_id, match["status"]
+            )
             return
-        self.conn.execute(
-            update(possible_matches)
-            .where(possible_matches.c.match_id == mid)
-            .values(status=status, decided_by=e.hub_id)
-        )
-        edge = Edge.between(match.token_a, match.token_b, "confirmed_match", mid)
+        if mid in self.matches:
+            self.matches[mid].update(status=status, decided_by=e.hub_id)
+        else:
+            self.decided[mid] = (status, e.hub_id)
+        edge = Edge.between(match["token_a"], match["token_b"], "confirmed_match", mid)
         if e.type == MATCH_CONFIRMED:
             self._add_edge(edge)
         elif e.type == MATCH_UNDONE:
@@ -233,13 +244,28 @@ class _Batch:
                     for t, s in self.new_tokens.items()
                 ],
             )  # fmt: skip
-        for token, weak in self.weak.items():
+        if self.weak:
             c.execute(
-                update(subject_tokens).where(subject_tokens.c.token == token).values(weak=weak)
+                update(subject_tokens)
+                .where(subject_tokens.c.token == bindparam("t"))
+                .values(weak=bindparam("w")),
+                [{"t": t, "w": w} for t, w in self.weak.items()],
             )
-        unique = {(m["token"], m["seq"]): m for m in mentions}
-        if unique:
-            c.execute(insert(event_tokens), list(unique.values()))
+        if mentions:
+            c.execute(insert(event_tokens), mentions)
+        if self.matches:
+            c.execute(insert(possible_matches), list(self.matches.values()))
+        if self.decided:
+            c.execute(
+                update(possible_matches)
+                .where(possible_matches.c.match_id == bindparam("m"))
+                .values(status=bindparam("s"), decided_by=bindparam("d")),
+                [{"m": m, "s": s, "d": d} for m, (s, d) in self.decided.items()],
+            )
+        if self.vault:
+            for part in _chunks(sorted(self.vault)):
+                c.execute(delete(subject_vault).where(subject_vault.c.token.in_(part)))
+            c.execute(insert(subject_vault), list(self.vault.values()))
         for edge in self.dropped_edges:
             c.execute(
                 delete(identity_edges).where(
@@ -284,11 +310,12 @@ class _Batch:
             for t in sorted(region)
             if current.get(t) != (grouping.person_of[t], grouping.family_of[t])
         ]
-        for row in changed:
+        if changed:
             self.conn.execute(
                 update(subject_tokens)
-                .where(subject_tokens.c.token == row["t"])
-                .values(person_id=row["p"], family_id=row["f"])
+                .where(subject_tokens.c.token == bindparam("t"))
+                .values(person_id=bindparam("p"), family_id=bindparam("f")),
+                changed,
             )
         self._redirects([r["t"] for r in changed], grouping.family_of)
 
@@ -313,8 +340,11 @@ class _Batch:
 
     def _redirects(self, tokens: list[str], family_of: dict[str, str]) -> None:
         """An id labelled after a token now in another family points to that family."""
-        for t in tokens:
-            own = identity.family_id(t)
-            self.conn.execute(delete(family_redirects).where(family_redirects.c.old_id == own))
-            if family_of[t] != own:
-                self.conn.execute(insert(family_redirects).values(old_id=own, new_id=family_of[t]))
+        own = {t: identity.family_id(t) for t in tokens}
+        for part in _chunks(sorted(own.values())):
+            self.conn.execute(delete(family_redirects).where(family_redirects.c.old_id.in_(part)))
+        moved = [
+            {"old_id": own[t], "new_id": family_of[t]} for t in tokens if family_of[t] != own[t]
+        ]
+        if moved:
+            self.conn.execute(insert(family_redirects), moved)

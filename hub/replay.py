@@ -19,20 +19,20 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from hub.domain.areas import AreaBook, victim_area
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import FamilyProjection, apply_events
+from hub.domain.family import FamilyProjection, alert_status, apply_events
 from hub.domain.internal import CLOCK_TICKED
 from hub.domain.rules import evaluate, next_due
 from hub.linking import Linker
 from hub.store.events import SqlEventStore
 from hub.store.readmodels import CONSUMER as PROJECTOR
-from hub.store.readmodels import Members, advance_clock, upsert_alerts
+from hub.store.readmodels import Members, advance_clock, alert_content, take_revisions
 from hub.store.schema import (
     alerts,
     clock,
@@ -91,6 +91,7 @@ def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -
     count = 0
     tracked: set[str] = set()
     pending: list[dict[str, Any]] = []
+    found: list[tuple[str, dict[str, Any]]] = []
     for fid, evs in _events_by_family(conn):
         m = next(members)
         while m.family_id < fid:  # families whose tokens no stored event names (not expected)
@@ -104,16 +105,16 @@ def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -
                 "membership": m.membership,
                 "state": json.dumps(p.to_dict(), sort_keys=True, separators=(",", ":")),
                 "next_due": next_due(p, area, clock_at),
-                "updated_at": datetime.now().astimezone(),
+                "updated_at": datetime.now(UTC),
             }
         )
-        upsert_alerts(conn, evaluate(p, area, clock_at), p)
+        status = alert_status(p)
+        found += [(a.alert_id, alert_content(a, status)) for a in evaluate(p, area, clock_at)]
         count += 1
         if len(pending) >= 1000:
-            conn.execute(insert(family_projections), pending)
-            pending = []
-    if pending:
-        conn.execute(insert(family_projections), pending)
+            _flush(conn, pending, found)
+            pending, found = [], []
+    _flush(conn, pending, found)
     ids = sorted(tracked | ticks_seen(conn))
     for i in range(0, len(ids), 10_000):
         conn.execute(
@@ -121,6 +122,24 @@ def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -
             [{"consumer": PROJECTOR, "hub_id": h} for h in ids[i : i + 10_000]],
         )
     return count
+
+
+def _flush(
+    conn: Connection, projections: list[dict[str, Any]], found: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Write folded families and their alerts in bulk (the tables start empty)."""
+    if projections:
+        conn.execute(insert(family_projections), projections)
+    if found:
+        first = take_revisions(conn, len(found))
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(alerts),
+            [
+                {**content, "alert_id": aid, "revision": rev, "raised_at": now, "updated_at": now}
+                for rev, (aid, content) in enumerate(found, first)
+            ],
+        )
 
 
 def ticks_seen(conn: Connection) -> set[str]:
