@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from hub.store.schema import metadata
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -43,7 +46,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+# Read models from before families (session 1): derived, so they are dropped and made again
+# (`hub replay` refills them); the principals table gains a column.
+_OLD_DERIVED = ("victim_projections", "alerts")
+
+
 def create_schema(engine: Engine) -> None:
+    """Create missing tables; bring a data folder from before families up to date."""
+    existing = inspect(engine)
+    names = set(existing.get_table_names())
+    if "alerts" in names and "family_id" not in {c["name"] for c in existing.get_columns("alerts")}:
+        log.warning("read models predate families: dropping them; run `hub replay` to rebuild")
+        with engine.begin() as conn:
+            for table in _OLD_DERIVED:
+                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    if "principals" in names and "area" not in {
+        c["name"] for c in existing.get_columns("principals")
+    }:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE principals ADD COLUMN area VARCHAR(64)"))
     metadata.create_all(engine)
 
 
