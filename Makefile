@@ -25,6 +25,10 @@ lint: venv
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The replay from the topic through the worker's projector takes hours at a million events
+# (each batch rewrites whole family states); add it with REPLAY_ARGS= (empty).
+REPLAY_ARGS ?= --no-topic
+
 bench: venv
 	$(PY) -m bench.e2e $(BENCH_ARGS)
 	$(PY) -m bench.audit
