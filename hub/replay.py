@@ -26,13 +26,13 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from hub.domain.areas import AreaBook, victim_area
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import FamilyProjection, alert_status, apply_events
+from hub.domain.family import alert_status
 from hub.domain.internal import CLOCK_TICKED
 from hub.domain.rules import evaluate, next_due
 from hub.linking import Linker
 from hub.store.events import SqlEventStore
 from hub.store.readmodels import CONSUMER as PROJECTOR
-from hub.store.readmodels import Members, advance_clock, alert_content, take_revisions
+from hub.store.readmodels import Members, advance_clock, alert_content, fold, take_revisions
 from hub.store.schema import (
     alerts,
     clock,
@@ -97,7 +97,7 @@ def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -
         while m.family_id < fid:  # families whose tokens no stored event names (not expected)
             m = next(members)
         tracked |= {e.hub_id for e in evs}
-        p = apply_events(FamilyProjection.empty(fid), evs, m.person_of)
+        p = fold(fid, evs, m)
         area = victim_area(p, areas)
         pending.append(
             {

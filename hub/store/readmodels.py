@@ -88,12 +88,15 @@ class FamilyProjector:
                 by_family.setdefault(fid, [])
         changed: list[dict[str, Any]] = []
         for fid in sorted(by_family):
-            p = self._refresh(conn, fid, by_family[fid])
-            changed += self._settle(conn, p, now_clock)
+            members = load_members(conn, fid)
+            p = self._refresh(conn, members, by_family[fid])
+            changed += self._settle(conn, p, members, now_clock)
         return changed
 
-    def _refresh(self, conn: Connection, fid: str, fresh: list[CanonicalEvent]) -> FamilyProjection:
-        members = load_members(conn, fid)
+    def _refresh(
+        self, conn: Connection, members: Members, fresh: list[CanonicalEvent]
+    ) -> FamilyProjection:
+        fid = members.family_id
         row = conn.execute(
             select(family_projections.c.membership, family_projections.c.state).where(
                 family_projections.c.family_id == fid
@@ -109,11 +112,10 @@ class FamilyProjector:
         return p
 
     def _settle(
-        self, conn: Connection, p: FamilyProjection, now_clock: datetime | None
+        self, conn: Connection, p: FamilyProjection, members: Members, now_clock: datetime | None
     ) -> list[dict[str, Any]]:
         """Store the projection and upsert the alerts it meets now."""
         area = victim_area(p, self._areas)
-        members = load_members(conn, p.family_id)
         current = read_clock(conn) if now_clock is None else now_clock
         write_projection(conn, p, members.membership, next_due(p, area, current))
         return upsert_alerts(conn, evaluate(p, area, current), p)
