@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from audit.errors import CheckpointError
-from hub.keys import load_or_create_key
+from hub.adapters.crypto.keys import load_or_create_key
 
 FORMAT = "hub-audit-checkpoint/v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")

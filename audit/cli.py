@@ -1,4 +1,4 @@
-"""`hub audit …` subcommands. Registered by hub/cli.py; each returns an exit code.
+"""`hub audit …` subcommands. Registered by hub/entrypoints/cli.py; each returns an exit code.
 
 0: all is well. 1: the log, a proof or a checkpoint does not verify (the line says where).
 2: the command could not run (unknown record, bad sizes, unreadable file, missing key); one

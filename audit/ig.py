@@ -1,6 +1,7 @@
 """Information-governance queries over audit records: pure functions, no storage.
 
-The records are the bodies hub.disclosure.PolicyPoint.audit writes (time, action, principal,
+The records are the bodies hub.services.disclosure.PolicyPoint.audit writes (time, action,
+principal,
 role, agency, purpose, subjects, fields, lawful bases, overrides, decisions, items, outcome);
 the adapter (audit.igstore) reads them from the store and the case events from the event
 store, and hands them here. Everything here works on subject tokens: the log holds no

@@ -1,4 +1,4 @@
-"""`hub ig …`: the IG officer's queries, reports and exports. Registered by hub/cli.py.
+"""`hub ig …`: the IG officer's queries, reports and exports. Registered by hub/entrypoints/cli.py.
 
 Listings print one JSON object per line (tokens and codes, no personal data in clear). Each
 command first writes its own audit record (principal "cli:<OS user>", outcome "ig query"), so
@@ -21,7 +21,7 @@ from audit.errors import AuditError
 from audit.ig import SAR_COLUMNS, Criteria
 from audit.igstore import IgReports, ig_query_record
 from audit.wiring import open_audit_store
-from hub.store.events import SqlEventStore
+from hub.adapters.sql.events import SqlEventStore
 
 EngineFactory = Callable[[Any], Any]  # Settings -> sqlalchemy Engine
 Command = Callable[[IgReports, argparse.Namespace], int]

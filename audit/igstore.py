@@ -35,7 +35,7 @@ from audit.ig import (
 )
 from audit.store import SqlAuditStore
 from consent.bases import BASES, OVERRIDE_REASONS, SAFEGUARDING_CONDITION
-from hub.store.events import SqlEventStore
+from hub.adapters.sql.events import SqlEventStore
 
 IG_PURPOSE = "information_governance"
 

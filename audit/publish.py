@@ -107,7 +107,7 @@ class KafkaCheckpointPublisher:
         from kafka.admin import KafkaAdminClient, NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
-        from hub.kafka.embedded import producer_tuning
+        from hub.contract.kafka_clients import producer_tuning
 
         # One partition keeps checkpoints in order; created explicitly because Apache Kafka
         # may refuse auto-creation and Tansu would give it four partitions.

@@ -1,6 +1,7 @@
 """Building the audit store from the hub's settings: tables and triggers, signing key, publisher.
 
-Used by the API (hub.api.app.build_services) and the `hub audit` commands, so both write the
+Used by the API (hub.entrypoints.api.app.build_services) and the `hub audit` commands, so both
+write the
 same checkpoints with the same key.
 """
 

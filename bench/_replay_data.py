@@ -32,13 +32,13 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.events import _event_row
 from hub.contract import SENSITIVE
 from hub.contract.envelope import CLASS_BY_TYPE
 from hub.contract.versions import CURRENT_VERSION
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
 from hub.domain.internal import clock_tick
-from hub.store.db import create_schema, make_engine
-from hub.store.events import _event_row
 from producers.simulator import AE, DEMO_AGENCIES, family_story, make_families
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

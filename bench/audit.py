@@ -43,7 +43,7 @@ from audit.schema import audit_checkpoints, audit_head, audit_records, create_au
 from audit.segments import SEGMENT_BITS, SegmentReport, check_segment, segment_bounds
 from audit.store import SqlAuditStore, checkpoint_row
 from audit.verify import combine, verify_log
-from hub.store.db import make_engine, scratch_schema
+from hub.adapters.sql.db import make_engine, scratch_schema
 
 RESULTS = Path(__file__).parent / "results"
 SIGNER = CheckpointSigner.from_seed(b"TEST-BENCH-AUDIT-KEY-0000000000!")

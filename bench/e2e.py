@@ -30,18 +30,14 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 
-from hub.api.app import build_services
-from hub.kafka.embedded import (
-    EmbeddedBroker,
-    free_port,
-    producer_tuning,
-    stop_process,
-)
-from hub.kafka.topics import ensure_topics
+from hub.adapters.kafka.embedded import EmbeddedBroker, free_port, stop_process
+from hub.adapters.kafka.topics import ensure_topics
+from hub.adapters.sql.schema import alerts, processed_events
+from hub.contract.kafka_clients import producer_tuning
+from hub.entrypoints.api.app import build_services
+from hub.entrypoints.stack import child_env, start_worker
+from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.settings import Settings
-from hub.stack import child_env, start_worker
-from hub.store.readmodels import CONSUMER as PROJECTOR
-from hub.store.schema import alerts, processed_events
 from producers.simulator import dash, make_families
 
 RESULTS = Path(__file__).parent / "results"
@@ -300,7 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def alert_latencies(engine: Any, sent: dict[str, float]) -> list[float]:
-    from hub.store.schema import events
+    from hub.adapters.sql.schema import events
 
     with engine.connect() as conn:
         rows = conn.execute(

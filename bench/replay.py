@@ -5,7 +5,8 @@ Writes bench/results/replay.json. Steps, on this machine:
 1. data: N canonical events (bench/_replay_data.py: the simulator's families, ingress's shapes,
    fake tokens, one clock tick a day) in arrival order, in SQLite event stores of about N/4,
    N/2 and N events (the first K families each, so events per family stay the same).
-2. replay from the store: hub.replay.rebuild (what `hub replay` runs: linker over every event,
+2. replay from the store: hub.pipeline.replay.rebuild (what `hub replay` runs: linker over every
+event,
    then every family folded and its rules run) in a child process per store, which reports
    its rate, peak RSS (VmHWM) and the size of the derived tables. Memory per million families
    comes from a least-squares line through (families, peak RSS) and the residuals tell whether
@@ -69,7 +70,7 @@ def _rules_arg(func: Any, settings: Any) -> Any:
     """What the replay code takes as its second argument today (area book, or older forms)."""
     wanted = " ".join(str(p.annotation) for p in inspect.signature(func).parameters.values())
     if "AreaBook" in wanted:
-        from hub.rules_config import load_area_book
+        from hub.adapters.rules_file import load_area_book
 
         return load_area_book(settings)
     if "RuleSettings" in wanted:
@@ -98,8 +99,8 @@ def derived_sizes(path: str) -> dict[str, Any]:
 
 
 def child_store(url: str) -> dict[str, Any]:
-    from hub.replay import rebuild, state_digest
-    from hub.store.db import make_engine
+    from hub.adapters.sql.db import make_engine
+    from hub.pipeline.replay import rebuild, state_digest
 
     engine = make_engine(url)
     arg = _rules_arg(rebuild, _settings(url))
@@ -146,9 +147,9 @@ async def consume(bootstrap: str, topic: str, expect: int, apply: Any = None) ->
 def child_topic(url: str, bootstrap: str, topic: str, expect: int) -> dict[str, Any]:
     from sqlalchemy import inspect, text
 
-    from hub.replay import state_digest
-    from hub.store import readmodels
-    from hub.store.db import make_engine
+    from hub.adapters.sql.db import make_engine
+    from hub.pipeline import projector as readmodels
+    from hub.pipeline.replay import state_digest
 
     engine = make_engine(url)
     cls = getattr(readmodels, "FamilyProjector", None) or readmodels.Projector
@@ -187,7 +188,7 @@ def run_child(*args: str) -> dict[str, Any]:
 async def produce(bootstrap: str, topic: str, path: str) -> tuple[float, int]:
     from aiokafka import AIOKafkaProducer
 
-    from hub.kafka.embedded import producer_tuning
+    from hub.contract.kafka_clients import producer_tuning
 
     db = sqlite3.connect(path)
     try:
@@ -238,8 +239,8 @@ def memory_fit(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from hub.kafka.embedded import EmbeddedBroker
-    from hub.kafka.topics import ensure_topics
+    from hub.adapters.kafka.embedded import EmbeddedBroker
+    from hub.adapters.kafka.topics import ensure_topics
     from hub.settings import Settings
 
     work = Path(tempfile.mkdtemp(prefix="hub-bench-replay-", dir=args.dir))
@@ -283,7 +284,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             ratio = full["events_per_s"] / raw_rate
             out["replay_from_store"] = {
-                "what": "hub.replay.rebuild, as `hub replay` runs it, on the largest store",
+                "what": "hub.pipeline.replay.rebuild as `hub replay` runs it, largest store",
                 "events_per_s": full["events_per_s"],
                 "seconds": full["seconds"],
                 "ratio_to_raw_consume": round(ratio, 3),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer
 
-from hub.kafka.embedded import aiokafka_consumer_tuning
+from hub.contract.kafka_clients import aiokafka_consumer_tuning
 
 
 def format_alert(alert: dict[str, object]) -> str:

@@ -1,7 +1,7 @@
 """KafkaHubProducer: an agency system writes events straight to ``hub.ingress.raw``.
 
 Messages follow the CloudEvents Kafka binding (binary mode by default, structured on request)
-and are signed with the agency's Ed25519 key (hub/kafka/signing.py; docs/kafka-ingress.md).
+and are signed with the agency's Ed25519 key (hub/contract/signing.py; docs/kafka-ingress.md).
 The call shape is HubClient's; the result is "sent" once the broker has the message (acks=all),
 because the hub checks it later: refusals arrive on ``hub.ingress.rejected`` with their reason.
 """
@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from hub.kafka.embedded import producer_tuning
-from hub.kafka.signing import AGENCY_HEADER, SIGNATURE_HEADER, sign
+from hub.contract.kafka_clients import producer_tuning
+from hub.contract.signing import AGENCY_HEADER, SIGNATURE_HEADER, sign
 from producers.http_client import Event, as_line, event_id
 from producers.results import HubUnavailable, SendResult
 

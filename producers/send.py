@@ -101,7 +101,7 @@ def open_sender(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
             raise UsageError("give the agency's API key in HUB_API_KEY or --api-key-file")
         url = args.url or env.get("HUB_URL") or "http://127.0.0.1:8000"
         return HubClient(url, key, retries=args.retries)
-    from hub.kafka.signing import SigningKeyError, load_private_key
+    from hub.contract.signing import SigningKeyError, load_private_key
     from producers.kafka_producer import KafkaHubProducer
 
     bootstrap = args.bootstrap or env.get("HUB_KAFKA_BOOTSTRAP")

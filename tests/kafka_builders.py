@@ -8,9 +8,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.kafka.binding import RawRecord
-from hub.kafka.signing import raw_public_key, sign
-from hub.store.principals import SqlPrincipalStore
+from hub.adapters.kafka.binding import RawRecord
+from hub.adapters.sql.principals import SqlPrincipalStore
+from hub.contract.signing import raw_public_key, sign
 from producers.kafka_producer import Mode, encode, signed
 
 # A fixed key, so failures reproduce; obviously a test key.
@@ -25,7 +25,7 @@ def register(
     principals: SqlPrincipalStore, agency: str, agency_type: str, key: Ed25519PrivateKey
 ) -> None:
     """An agency system with a signing key, as `hub agencies add` + `signing-key` make it."""
-    from hub.kafka.signing import key_id
+    from hub.contract.signing import key_id
 
     principals.add(agency, "agency_system", agency_type, agency_id=agency)
     public = raw_public_key(key)

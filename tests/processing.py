@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from hub.domain.areas import load_areas
-from hub.linking import Linker
-from hub.store.readmodels import FamilyProjector
+from hub.pipeline.linking import Linker
+from hub.pipeline.projector import FamilyProjector
 
 
 def process_stored(services: Any, batch: int = 1000, shuffle: int | None = None) -> list[Any]:

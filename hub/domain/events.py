@@ -33,7 +33,9 @@ class SubjectRef:
     role: str
     ids: tuple[str, ...] = ()
     weak: str | None = None
-    sealed: dict[str, str] | None = None  # name and date of birth, sealed (hub/vault.py)
+    sealed: dict[str, str] | None = (
+        None  # name and date of birth, sealed (hub/adapters/crypto/vault.py)
+    )
 
     @property
     def all_tokens(self) -> tuple[str, ...]:

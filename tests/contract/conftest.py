@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from hub.store.db import create_schema, make_engine, scratch_schema
+from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 
 
 @pytest.fixture

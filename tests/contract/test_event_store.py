@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from hub.adapters.sql.events import SqlEventStore
+from hub.adapters.sql.schema import outbox
 from hub.domain.events import CanonicalEvent
-from hub.store.events import SqlEventStore
-from hub.store.schema import outbox
 from tests.unit.canonical import EVENT_TIME, VICTIM, canonical_event, dash_event
 
 TOPIC = "test.hub.events.v1"

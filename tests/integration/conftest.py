@@ -15,13 +15,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
-from hub.api.deps import Services
-from hub.kafka.embedded import EmbeddedBroker, free_port, stop_process
-from hub.kafka.topics import ensure_topics
+from hub.adapters.kafka.embedded import EmbeddedBroker, free_port, stop_process
+from hub.adapters.kafka.topics import ensure_topics
+from hub.adapters.sql.db import scratch_schema
+from hub.entrypoints.api.app import create_app
+from hub.entrypoints.api.deps import Services
+from hub.entrypoints.stack import child_env, start_worker
 from hub.settings import Settings
-from hub.stack import child_env, start_worker
-from hub.store.db import scratch_schema
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
@@ -40,7 +40,7 @@ def read_topic(settings: Settings, topic: str) -> list[bytes]:
     """Every message value on the topic, from the start of each partition."""
     from kafka import KafkaConsumer, TopicPartition
 
-    from hub.kafka.embedded import kafka_python_consumer_tuning
+    from hub.contract.kafka_clients import kafka_python_consumer_tuning
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, auto_offset_reset="earliest",
@@ -65,7 +65,7 @@ class TopicTail:
     def __init__(self, bootstrap: str, topic: str) -> None:
         from kafka import KafkaConsumer
 
-        from hub.kafka.embedded import kafka_python_consumer_tuning
+        from hub.contract.kafka_clients import kafka_python_consumer_tuning
 
         self.consumer = KafkaConsumer(
             topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
@@ -117,7 +117,7 @@ def running_hub(hub_settings: Settings) -> Iterator[RunningHub]:
 
 def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
     """A worker process and an API process (with its relay) on these settings."""
-    from hub.api.app import build_services
+    from hub.entrypoints.api.app import build_services
 
     build_services(hub_settings).engine.dispose()  # schema and keys exist before both start
     port = free_port()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from hub.adapters.sql.schema import events, outbox
 from hub.domain.events import CanonicalEvent
-from hub.store.schema import events, outbox
 from tests import builders as b
 from tests.integration.conftest import Api
 from tests.processing import process_stored

@@ -20,8 +20,8 @@ from audit.chain import ChainedRecord, canonical_json, chain_next
 from audit.schema import audit_checkpoints, audit_head, audit_records
 from audit.store import SqlAuditStore, checkpoint_row
 from audit.wiring import open_audit_store
+from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 from hub.settings import Settings
-from hub.store.db import create_schema, make_engine, scratch_schema
 from tests.audit_builders import OTHER_KEY, SIGNED_AT, rechain
 from tests.audit_tamper import drop_audit_triggers
 

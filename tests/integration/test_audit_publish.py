@@ -14,9 +14,9 @@ from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
 from audit.wiring import checkpoint_publisher, signing_key_path
-from hub.kafka.embedded import EmbeddedBroker
+from hub.adapters.kafka.embedded import EmbeddedBroker
+from hub.adapters.sql.db import create_schema, make_engine
 from hub.settings import Settings
-from hub.store.db import create_schema, make_engine
 from tests.integration.conftest import TopicTail, wait_for
 
 

@@ -10,12 +10,12 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from hub.adapters.crypto.ciphers import ERASED, is_sealed
+from hub.adapters.sql.schema import events, outbox
 from hub.contract import EVENT_TYPES
 from hub.contract.examples import EXAMPLES
-from hub.crypto import ERASED, is_sealed
 from hub.domain.agencies import load_agency_types
-from hub.stack import child_env
-from hub.store.schema import events, outbox
+from hub.entrypoints.stack import child_env
 from tests.integration.conftest import Api
 
 

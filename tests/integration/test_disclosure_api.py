@@ -11,10 +11,10 @@ import sys
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from hub.api.deps import get_policy_point
+from hub.adapters.crypto.ciphers import is_sealed
+from hub.adapters.crypto.tokens import Tokeniser
 from hub.contract.examples import EXAMPLES
-from hub.crypto import is_sealed
-from hub.pseudonymise import Tokeniser
+from hub.entrypoints.api.deps import get_policy_point
 from tests.integration.conftest import Api
 
 NOT_PERSONAL = {

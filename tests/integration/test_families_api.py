@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from hub.adapters.crypto.tokens import Tokeniser
 from hub.contract.examples import CHILD, EXAMPLES, PERPETRATOR, VICTIM
-from hub.pseudonymise import Tokeniser
 from tests.integration.conftest import Api
 from tests.processing import process_stored
 

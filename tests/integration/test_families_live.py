@@ -10,13 +10,13 @@ from typing import Any
 from kafka import KafkaProducer
 from sqlalchemy import func, select
 
-from hub.api.app import build_services
-from hub.kafka import topics
-from hub.replay import state_digest
-from hub.stack import child_env
-from hub.store.readmodels import CONSUMER as PROJECTOR
-from hub.store.readmodels import family_of_token
-from hub.store.schema import events, processed_events, subject_tokens
+from hub.adapters.kafka import topics
+from hub.adapters.sql.schema import events, processed_events, subject_tokens
+from hub.entrypoints.api.app import build_services
+from hub.entrypoints.stack import child_env
+from hub.pipeline.projector import CONSUMER as PROJECTOR
+from hub.pipeline.projector import family_of_token
+from hub.pipeline.replay import state_digest
 from tests import builders as b
 from tests.integration.conftest import RunningHub, wait_for
 

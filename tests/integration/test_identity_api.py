@@ -16,7 +16,7 @@ import pytest
 
 from hub.contract.examples import EXAMPLES
 from hub.domain import internal
-from hub.linking import Linker
+from hub.pipeline.linking import Linker
 from tests.integration.conftest import Api
 
 # One person sent twice without a shared strong identifier: same name, birth date, postcode.

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from hub.contract.examples import EXAMPLES
-from hub.stack import child_env
+from hub.entrypoints.stack import child_env
 from tests.integration.conftest import Api
 from tests.integration.test_disclosure_api import read, send, victim_token
 from tests.unit.test_fhir_audit_event import check_r4_required

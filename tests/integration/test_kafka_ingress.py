@@ -15,14 +15,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from sqlalchemy import select
 
-from hub.api.app import build_services
-from hub.kafka import topics
-from hub.kafka.embedded import producer_tuning
-from hub.keys import load_or_create_key
-from hub.pseudonymise import Tokeniser
+from hub.adapters.crypto.keys import load_or_create_key
+from hub.adapters.crypto.tokens import Tokeniser
+from hub.adapters.kafka import topics
+from hub.adapters.sql.schema import events
+from hub.contract.kafka_clients import producer_tuning
+from hub.entrypoints.api.app import build_services
+from hub.pipeline.projector import family_of_token
 from hub.settings import Settings
-from hub.store.readmodels import family_of_token
-from hub.store.schema import events
 from producers.kafka_producer import KafkaHubProducer
 from tests import builders as b
 from tests.integration.conftest import RunningHub, TopicTail, wait_for

@@ -10,12 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hub.adapters.sql.schema import (
+    family_projections,
+    family_redirects,
+    possible_matches,
+    subject_tokens,
+)
 from hub.domain.areas import load_areas
 from hub.domain.events import SubjectRef
 from hub.domain.internal import MATCH_CONFIRMED, MATCH_UNDONE, internal_event
-from hub.replay import rebuild, state_digest
-from hub.store.readmodels import family_of_token
-from hub.store.schema import family_projections, family_redirects, possible_matches, subject_tokens
+from hub.pipeline.projector import family_of_token
+from hub.pipeline.replay import rebuild, state_digest
 from tests import builders as b
 from tests.integration.conftest import Api
 from tests.processing import process_stored
@@ -208,7 +213,7 @@ def test_batching_order_and_repeats_never_change_the_result(
 
 
 def _wipe(api: Api) -> None:
-    from hub.replay import DERIVED
+    from hub.pipeline.replay import DERIVED
 
     with api.services.engine.begin() as conn:
         for table in DERIVED:

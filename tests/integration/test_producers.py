@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.api.app import build_services
-from hub.kafka import topics
-from hub.kafka.embedded import free_port
-from hub.stack import child_env
-from hub.store.schema import events
+from hub.adapters.kafka import topics
+from hub.adapters.kafka.embedded import free_port
+from hub.adapters.sql.schema import events
+from hub.entrypoints.api.app import build_services
+from hub.entrypoints.stack import child_env
 from producers.http_client import HubClient
 from producers.send import main as hub_send
 from tests import builders as b

@@ -13,15 +13,15 @@ from sqlalchemy import func, select
 
 from audit.publish import AUDIT_CHECKPOINTS
 from audit.wiring import open_audit_store
-from hub.api.app import build_services
-from hub.kafka import topics
-from hub.kafka.embedded import free_port, stop_process
-from hub.replay import state_digest
+from hub.adapters.kafka import topics
+from hub.adapters.kafka.embedded import free_port, stop_process
+from hub.adapters.sql.db import make_engine
+from hub.adapters.sql.schema import alerts, events, processed_events
+from hub.entrypoints.api.app import build_services
+from hub.entrypoints.stack import Stack, child_env
+from hub.pipeline.projector import CONSUMER as PROJECTOR
+from hub.pipeline.replay import state_digest
 from hub.settings import Settings
-from hub.stack import Stack, child_env
-from hub.store.db import make_engine
-from hub.store.readmodels import CONSUMER as PROJECTOR
-from hub.store.schema import alerts, events, processed_events
 from producers.simulator import DEMO_AGENCIES, demo_stream
 from tests.integration.conftest import RunningHub, read_topic, wait_for
 

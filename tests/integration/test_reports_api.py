@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from consumers.weekly_list import format_central_list
-from hub.cli import main
+from hub.adapters.crypto.tokens import Tokeniser
 from hub.contract.examples import EXAMPLES, PERPETRATOR, VICTIM
-from hub.pseudonymise import Tokeniser
+from hub.entrypoints.cli import main
 from tests.integration.conftest import Api
 from tests.processing import process_stored
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from hub.store.db import create_schema, make_engine
+from hub.adapters.sql.db import create_schema, make_engine
 
 
 def test_a_data_folder_from_before_families_is_brought_up_to_date(tmp_path: Path) -> None:

@@ -10,15 +10,15 @@ import sys
 from kafka import KafkaProducer
 from sqlalchemy import select
 
-from hub.api.app import build_services
+from hub.adapters.crypto.ciphers import ERASED
+from hub.adapters.crypto.keys import load_or_create_key
+from hub.adapters.crypto.tokens import Tokeniser
+from hub.adapters.kafka import topics
+from hub.adapters.sql.schema import events
 from hub.contract.examples import EXAMPLES
-from hub.crypto import ERASED
-from hub.kafka import topics
-from hub.keys import load_or_create_key
-from hub.pseudonymise import Tokeniser
-from hub.stack import child_env
-from hub.store.readmodels import family_of_token
-from hub.store.schema import events
+from hub.entrypoints.api.app import build_services
+from hub.entrypoints.stack import child_env
+from hub.pipeline.projector import family_of_token
 from tests import builders as b
 from tests.integration.conftest import RunningHub, read_topic, wait_for
 

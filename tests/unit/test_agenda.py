@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from hub.agenda import family_cases
+from hub.domain.agenda import family_cases
+from hub.domain.alerts import StoredAlert
 from hub.domain.areas import AreaSettings
 from hub.domain.family import FamilyProjection
+from hub.domain.research_prompts import load_research_prompts
 from hub.domain.rules import Alert, evaluate
-from hub.research_prompts import load_research_prompts
-from hub.store.alerts import StoredAlert
 from tests.unit.family_builders import (
     MONDAY,
     PERP,

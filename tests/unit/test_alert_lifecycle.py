@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hub import alert_lifecycle as lc
+from hub.domain import alert_lifecycle as lc
 from hub.domain import internal
 from hub.domain.events import CanonicalEvent, SubjectRef
 

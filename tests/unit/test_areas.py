@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
 from hub.domain.areas import AreaSettings, AreaSettingsError, describe, load_areas, victim_area
+from hub.entrypoints.cli import main
 from tests.unit.family_builders import MONDAY, POLICE, days, fold, hearing, incident, referral
 
 FILE = """\

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
-from hub.kafka.signing import generate_private_key, key_id, public_key_pem, raw_public_key
+from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.principals import SqlPrincipalStore
+from hub.contract.signing import generate_private_key, key_id, public_key_pem, raw_public_key
+from hub.entrypoints.cli import main
 from hub.settings import Settings
-from hub.store.db import create_schema, make_engine
-from hub.store.principals import SqlPrincipalStore
 
 
 @pytest.fixture

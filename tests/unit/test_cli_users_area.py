@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.principals import SqlPrincipalStore
+from hub.entrypoints.cli import main
 from hub.settings import Settings
-from hub.store.db import create_schema, make_engine
-from hub.store.principals import SqlPrincipalStore
 
 
 @pytest.fixture

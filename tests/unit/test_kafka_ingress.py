@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.api.app import build_services
-from hub.kafka.binding import RawRecord
-from hub.kafka.ingress_handler import CachedDirectory, KafkaIngress, Outcome, rejection_headers
-from hub.kafka.signing import sign
+from hub.adapters.kafka.binding import RawRecord
+from hub.contract.signing import sign
+from hub.entrypoints.api.app import build_services
+from hub.services.kafka_ingress import CachedDirectory, KafkaIngress, Outcome, rejection_headers
 from hub.settings import Settings
 from tests import builders as b
 from tests.kafka_builders import agency_key, hand_made_binary, record, register

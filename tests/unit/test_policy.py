@@ -11,8 +11,8 @@ from consent.decision import Item, Override, Recipient, decide_disclosure, view_
 from consent.policy import PERSON_ROLES, PolicyError, load_policy
 from consent.records import ConsentRecord, Provision
 from hub.contract import EVENT_TYPES
-from hub.disclosure import data_fields_of
 from hub.domain.agencies import load_agency_types
+from hub.services.disclosure import data_fields_of
 
 AGENCY_TYPES = load_agency_types()
 POLICY = load_policy(None, EVENT_TYPES, AGENCY_TYPES)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.adapters.crypto.keys import load_or_create_key
+from hub.adapters.crypto.tokens import Tokeniser
 from hub.contract import Identifiers, Role, Subject
-from hub.keys import load_or_create_key
-from hub.pseudonymise import Tokeniser
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from hub.domain.agencies import load_agency_types
-from hub.research_prompts import ResearchPromptsError, load_research_prompts
+from hub.domain.research_prompts import ResearchPromptsError, load_research_prompts
 
 TYPES = list(load_agency_types())
 # Words DOMAIN.md asks the hub never to use about people (blaming, not describing).

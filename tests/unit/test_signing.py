@@ -8,7 +8,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.kafka.signing import (
+from hub.contract.signing import (
     SigningKeyError,
     key_id,
     load_private_key,

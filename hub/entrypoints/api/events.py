@@ -1,0 +1,236 @@
+"""POST /v1/events (one event) and POST /v1/events:batch (many): agencies send events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel
+
+from hub.contract import EVENT_CLASSES, IncomingEvent
+from hub.contract.parse import InvalidEvent, error_entry, parse_event
+from hub.entrypoints.api.deps import PrincipalDep, ServicesDep
+from hub.entrypoints.api.errors import validation_error
+from hub.services.ingress import EventIdConflict, EventRejected, IngressError, NotAllowedToSend
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+class EventAccepted(BaseModel):
+    id: str
+    hub_id: str
+    status: str = "accepted"
+
+
+async def limit_event_size(request: Request, services: ServicesDep) -> None:
+    """Refuse an event larger than HUB_MAX_EVENT_BYTES before parsing it (413)."""
+    limit = services.settings.max_event_bytes
+    size = len(await request.body())  # cached: the body is parsed from the same bytes
+    if size > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the event is {size} bytes; the limit is {limit}. Send large free text as a "
+            "shorter summary",
+        )
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EventAccepted,
+    dependencies=[Depends(limit_event_size)],
+    responses={
+        401: {"description": "No valid API key"},
+        413: {"description": "The event is larger than HUB_MAX_EVENT_BYTES"},
+        403: {"description": "Your agency type may not send this event type"},
+        409: {"description": "This event id was used before with different content"},
+        422: {"description": "The event is invalid: each error names the field path"},
+    },
+)
+async def post_event(
+    event: Annotated[IncomingEvent, Body()],
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> EventAccepted:
+    """Accept one event. Answers 202 only once the event is stored; a resend of the same id
+    (same content) gets the same answer, with the header `Hub-Duplicate: true`."""
+    ingress = services.ingress
+    try:
+        canonical, content_hash = ingress.prepare(event, principal, datetime.now(UTC))
+        result = await services.appender.append(canonical, content_hash, ingress.events_topic)
+        receipt = ingress.receipt(event, result)
+    except NotAllowedToSend as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    except EventIdConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except EventRejected as exc:
+        raise validation_error(exc.field_path, str(exc), "value_error.rejected") from None
+    if receipt.duplicate:
+        response.headers["Hub-Duplicate"] = "true"
+    elif services.relay is not None:
+        services.relay.wake()
+    return EventAccepted(id=receipt.id, hub_id=receipt.hub_id)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    id: str | None = None
+    hub_id: str | None = None
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+
+def _split_batch(body: bytes, content_type: str, limit: int) -> list[bytes | dict[str, Any]]:
+    """The batch's items: NDJSON lines (kept as bytes, so a bad line is reported alone) or
+    the elements of a JSON array."""
+    if content_type.split(";")[0].strip() in NDJSON_TYPES:
+        items: list[bytes | dict[str, Any]] = [ln for ln in body.split(b"\n") if ln.strip()]
+    else:
+        try:
+            decoded = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                f"the body is not a JSON array ({exc}); send a JSON array of events, or "
+                "NDJSON with Content-Type: application/x-ndjson",
+            ) from None
+        if not isinstance(decoded, list):
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                "send a JSON array of events, or NDJSON with Content-Type: application/x-ndjson",
+            )
+        items = decoded
+    if not items:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the batch holds no events")
+    if len(items) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the batch holds {len(items)} events; send at most {limit} per request",
+        )
+    return items
+
+
+def _prepare_batch(
+    items: list[bytes | dict[str, Any]], services: Any, principal: Any, now: datetime
+) -> tuple[list[BatchItemResult | None], list[tuple[int, Any, Any, str]]]:
+    """Check every item; the rejected get their result, the rest are ready to store."""
+    results: list[BatchItemResult | None] = [None] * len(items)
+    ready = []
+    for i, item in enumerate(items):
+        event_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            incoming = parse_event(item, services.settings.max_event_bytes)
+            canonical, content_hash = services.ingress.prepare(incoming, principal, now)
+        except InvalidEvent as exc:
+            results[i] = BatchItemResult(
+                index=i, id=event_id, status="rejected", reason=exc.reason, errors=exc.errors
+            )
+            continue
+        except IngressError as exc:
+            results[i] = BatchItemResult(
+                index=i,
+                id=incoming.id,
+                status="rejected",
+                reason=_reason(exc),
+                errors=[error_entry(exc.field_path, str(exc), _reason(exc))],
+            )
+            continue
+        ready.append((i, incoming, canonical, content_hash))
+    return results, ready
+
+
+def _reason(exc: IngressError) -> str:
+    if isinstance(exc, NotAllowedToSend):
+        return "not_allowed"
+    if isinstance(exc, EventIdConflict):
+        return "conflict"
+    return "future_dated" if exc.field_path in (("time",), ("senttime",)) else "rejected"
+
+
+@router.post(
+    "/events:batch",
+    response_model=BatchResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {
+                            "oneOf": [
+                                {"$ref": f"#/components/schemas/{c.__name__}"}
+                                for c in EVENT_CLASSES
+                            ]
+                        },
+                    }
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    responses={
+        400: {"description": "The body is neither a JSON array nor NDJSON"},
+        401: {"description": "No valid API key"},
+        413: {"description": "More events than HUB_MAX_BATCH_EVENTS (default 1000)"},
+    },
+)
+async def post_batch(
+    request: Request, principal: PrincipalDep, services: ServicesDep
+) -> BatchResult:
+    """Send up to HUB_MAX_BATCH_EVENTS events as a JSON array or NDJSON. Each event is checked
+    and stored on its own: one bad event does not reject the rest. The answer lists, in
+    order, each event's status (accepted, duplicate or rejected with its reason and field
+    paths); accepted events are stored before the answer is sent."""
+    body = await request.body()
+    limit = services.settings.max_batch_events
+    items = _split_batch(body, request.headers.get("content-type", ""), limit)
+    results, ready = await asyncio.to_thread(
+        _prepare_batch, items, services, principal, datetime.now(UTC)
+    )
+    topic = services.ingress.events_topic
+    stored = await asyncio.gather(
+        *(services.appender.append(c, h, topic) for _i, _e, c, h in ready)
+    )
+    for (i, incoming, _c, _h), result in zip(ready, stored, strict=True):
+        try:
+            receipt = services.ingress.receipt(incoming, result)
+        except EventIdConflict as exc:
+            results[i] = BatchItemResult(
+                index=i,
+                id=incoming.id,
+                status="rejected",
+                reason="conflict",
+                errors=[error_entry(("id",), str(exc), "conflict")],
+            )
+            continue
+        results[i] = BatchItemResult(
+            index=i,
+            id=receipt.id,
+            hub_id=receipt.hub_id,
+            status="duplicate" if receipt.duplicate else "accepted",
+        )
+    if services.relay is not None:
+        services.relay.wake()
+    final = [r for r in results if r is not None]
+    return BatchResult(
+        accepted=sum(r.status == "accepted" for r in final),
+        duplicates=sum(r.status == "duplicate" for r in final),
+        rejected=sum(r.status == "rejected" for r in final),
+        results=final,
+    )

@@ -1,0 +1,172 @@
+"""The policy enforcement point: every path that shows personal information calls
+``PolicyPoint.disclose``. It decides per item (consent/decision.py), filters each view to the
+fields allowed, writes the audit record before anything leaves (fail closed), and returns
+the views with the decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from audit.store import SqlAuditStore
+from consent.decision import Decision, Item, Override, Recipient, decide_disclosure
+from consent.policy import SharingPolicy
+from consent.records import ConsentRecord, fold_consents
+from hub.adapters.crypto.ciphers import FieldCipher
+from hub.adapters.sql.principals import Principal
+from hub.adapters.sql.requests import SqlAccessRequests
+from hub.adapters.sql.schema import events
+from hub.contract import CLASS_BY_TYPE, SENSITIVE
+from hub.domain.events import CanonicalEvent
+
+CONSENT_TYPES = ("consent.recorded", "consent.withdrawn")
+
+
+def data_fields_of(event_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The data fields of an event type (without subjects), and which of them are sealed.
+    The hub's own events (hub/domain/internal.py) are outside the contract: item_of takes
+    their fields from the event itself, and none is sealed."""
+    envelope = CLASS_BY_TYPE.get(event_type)
+    if envelope is None:
+        return (), ()
+    data_model = envelope.model_fields["data"].annotation
+    fields = {n: f for n, f in data_model.model_fields.items() if n != "subjects"}  # type: ignore[union-attr]
+    sealed = tuple(n for n, f in fields.items() if f.json_schema_extra == SENSITIVE)
+    return tuple(fields), sealed
+
+
+def item_of(event: CanonicalEvent) -> Item:
+    data_fields, sealed = data_fields_of(event.type)
+    data_fields = tuple(dict.fromkeys((*data_fields, *event.data)))  # derived ones, e.g. score
+    return Item(
+        hub_id=event.hub_id,
+        event_type=event.type,
+        agency_id=event.agency_id,
+        subjects=tuple(s.token for s in event.subjects),
+        lawful_basis=event.lawful_basis,
+        consent_ref=event.consent_ref,
+        data_fields=data_fields,
+        sealed_fields=sealed,
+    )
+
+
+def recipient_of(principal: Principal) -> Recipient:
+    return Recipient(principal.principal_id, principal.role, principal.agency_id)
+
+
+def decision_record(d: Decision) -> dict[str, Any]:
+    record = asdict(d)
+    record["fields"] = list(d.fields)
+    return record
+
+
+@dataclass
+class Disclosure:
+    views: list[dict[str, Any]]
+    decisions: list[Decision]
+    audit_record_id: str | None
+
+
+class PolicyPoint:
+    def __init__(
+        self, engine: Engine, policy: SharingPolicy, cipher: FieldCipher, audit: SqlAuditStore
+    ) -> None:
+        self._engine = engine
+        self.policy = policy
+        self._cipher = cipher
+        self._audit = audit
+        self.requests = SqlAccessRequests(engine)
+
+    def consents_for(self, tokens: Sequence[str]) -> dict[str, ConsentRecord]:
+        """Consent records of these subjects, read from the event store itself, so that a
+        withdrawal takes effect on the very next read."""
+        with self._engine.connect() as conn:
+            bodies = conn.execute(
+                select(events.c.body).where(
+                    events.c.type.in_(CONSENT_TYPES), events.c.partition_key.in_(list(tokens))
+                )
+            ).scalars()
+            return fold_consents(CanonicalEvent.from_json(b) for b in bodies)
+
+    def decide(
+        self,
+        principal: Principal,
+        purpose: str,
+        items: Sequence[CanonicalEvent],
+        override: Override | None = None,
+    ) -> list[Decision]:
+        tokens = sorted({s.token for e in items for s in e.subjects})
+        consents = self.consents_for(tokens)
+        granted = self.requests.granted_items(principal.principal_id)
+        now = datetime.now(UTC)
+        recipient = recipient_of(principal)
+        return [
+            decide_disclosure(
+                item_of(e),
+                recipient,
+                purpose,
+                self.policy,
+                consents,
+                now,
+                override,
+                granted.get(e.hub_id),
+            )
+            for e in items
+        ]
+
+    def view(self, event: CanonicalEvent, decision: Decision) -> dict[str, Any]:
+        """The event as this recipient may see it: allowed fields only, sealed ones opened."""
+        full = {
+            "hub_id": event.hub_id,
+            "type": event.type,
+            "agency_id": event.agency_id,
+            "time": event.time.isoformat(),
+            "subjects": [{"token": s.token, "role": s.role} for s in event.subjects],
+        }
+        data = (
+            self._cipher.reveal(event.hub_id, event.data) if decision.view == "full" else event.data
+        )
+        shown = {k: v for k, v in full.items() if k in decision.fields}
+        shown["data"] = {k: v for k, v in data.items() if k in decision.fields}
+        shown["basis"] = decision.basis
+        shown["sharing"] = decision.reason
+        return shown
+
+    def audit(
+        self,
+        principal: Principal,
+        purpose: str,
+        action: str,
+        decisions: Sequence[Decision],
+        subjects: Sequence[str],
+        items: Sequence[str] = (),
+        fields: Sequence[str] | None = None,
+        outcome: str | None = None,
+    ) -> str:
+        """Write the disclosure to the audit log (raises AuditError: the caller refuses)."""
+        shared = [d for d in decisions if d.shared]
+        record = self._audit.append(
+            {
+                "time": datetime.now(UTC).isoformat(),
+                "action": action,
+                "principal_id": principal.principal_id,
+                "principal_kind": principal.kind,
+                "role": principal.role,
+                "agency_id": principal.agency_id,
+                "purpose": purpose,
+                "subjects": sorted(set(subjects)),
+                "fields": sorted(
+                    set(fields) if fields is not None else {f for d in shared for f in d.fields}
+                ),
+                "lawful_bases": sorted({d.basis for d in shared if d.basis}),
+                "overrides": [asdict(d.override) for d in shared if d.override],
+                "decisions": [decision_record(d) for d in decisions],
+                "items": sorted(items),
+                "outcome": outcome or ("disclosed" if shared else "refused"),
+            }
+        )
+        return record.record_id

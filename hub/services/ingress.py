@@ -1,0 +1,173 @@
+"""Ingress: check the sender's right, pseudonymise, encrypt, and append to the event store.
+
+Errors (one tree, each says what to fix):
+
+    IngressError
+    ├── NotAllowedToSend   the agency type may not send this event type (HTTP 403)
+    ├── EventIdConflict    the event id was used before with different content (HTTP 409)
+    └── EventRejected      the event breaks a rule beyond its schema, e.g. future-dated (HTTP 422)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.adapters.crypto.ciphers import FieldCipher
+from hub.adapters.crypto.tokens import Tokeniser
+from hub.adapters.crypto.vault import seal_field
+from hub.adapters.sql.events import AppendResult, SqlEventStore
+from hub.adapters.sql.principals import Principal
+from hub.contract import CURRENT_VERSION, SENSITIVE, DashRiskAssessment, Incoming
+from hub.domain.agencies import AgencyType, refusal_to_send
+from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id, primary_token
+
+
+class IngressError(Exception):
+    """An event was not accepted; str(error) says why and what to fix."""
+
+    field_path: tuple[str | int, ...] = ()
+
+
+class NotAllowedToSend(IngressError):
+    pass
+
+
+class EventIdConflict(IngressError):
+    pass
+
+
+class EventRejected(IngressError):
+    def __init__(self, message: str, field_path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.field_path = field_path
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: str
+    hub_id: str
+    duplicate: bool
+
+
+def sensitive_fields(incoming: Incoming) -> list[str]:
+    fields = type(incoming.data).model_fields
+    return [name for name, f in fields.items() if f.json_schema_extra == SENSITIVE]
+
+
+@dataclass
+class Ingress:
+    store: SqlEventStore
+    tokeniser: Tokeniser
+    cipher: FieldCipher
+    agency_types: dict[str, AgencyType]
+    events_topic: str
+    future_tolerance: timedelta
+
+    def accept(self, incoming: Incoming, sender: Principal, now: datetime) -> Receipt:
+        """Append the event (once) and return its receipt; raise IngressError when refused."""
+        event, content_hash = self.prepare(incoming, sender, now)
+        return self.receipt(incoming, self.store.append(event, content_hash, self.events_topic))
+
+    def check(self, incoming: Incoming, sender: Principal, now: datetime) -> AgencyType:
+        """The sender's right to send this event, and rules beyond the schema."""
+        agency_type = self.agency_types.get(sender.role)
+        if sender.kind != "agency_system" or agency_type is None or sender.agency_id is None:
+            raise NotAllowedToSend("only agency systems may send events; use an agency's API key")
+        if incoming.agency is not None and incoming.agency != sender.agency_id:
+            raise NotAllowedToSend(
+                f"the event names agency {incoming.agency!r} but was sent with the credential of "
+                f"{sender.agency_id!r}; send each agency's events with its own credential"
+            )
+        refusal = refusal_to_send(agency_type, incoming.type)
+        if refusal:
+            raise NotAllowedToSend(refusal)
+        limit = now + self.future_tolerance
+        for name in ("time", "senttime"):
+            value = getattr(incoming, name)
+            if value is not None and value > limit:
+                raise EventRejected(
+                    f"{name} {value.isoformat()} is in the future (more than "
+                    f"{int(self.future_tolerance.total_seconds())} s ahead of the hub's clock); "
+                    "send the time the thing happened, with its UTC offset",
+                    (name,),
+                )
+        return agency_type
+
+    def prepare(
+        self, incoming: Incoming, sender: Principal, now: datetime
+    ) -> tuple[CanonicalEvent, str]:
+        """Check the event and build its pseudonymised, encrypted canonical form."""
+        agency_type = self.check(incoming, sender, now)
+        assert sender.agency_id is not None  # checked above
+        # keyed, so the stored hash cannot be used to test guesses about a person
+        content_hash = self.tokeniser.token("content", _canonical(incoming))
+        hub_id = hub_event_id(sender.agency_id, incoming.id)
+        subjects = self._seal_identities(
+            self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
+            incoming,
+            hub_id,
+        )
+        data = self._data(incoming, hub_id, primary_token(subjects))
+        event = CanonicalEvent(
+            hub_id=hub_id,
+            source_id=incoming.id,
+            agency_id=sender.agency_id,
+            agency_type=agency_type.name,
+            type=incoming.type,
+            time=incoming.time.astimezone(UTC),
+            recorded_at=now,
+            lawful_basis=incoming.lawfulbasis.value if incoming.lawfulbasis else None,
+            consent_ref=incoming.consentref,
+            subjects=subjects,
+            data=data,
+            schema_version=CURRENT_VERSION[incoming.type],
+            sent_at=incoming.senttime,
+            case_token=(
+                self.tokeniser.token("case", sender.agency_id, incoming.subject)
+                if incoming.subject
+                else None
+            ),
+        )
+        return event, content_hash
+
+    def _seal_identities(
+        self, refs: tuple[SubjectRef, ...], incoming: Incoming, hub_id: str
+    ) -> tuple[SubjectRef, ...]:
+        """Names and dates of birth travel only sealed, under each subject's own key."""
+        out = []
+        for ref, subject in zip(refs, incoming.data.subjects, strict=True):
+            if subject.name or subject.date_of_birth:
+                identity = {"name": subject.name, "date_of_birth": subject.date_of_birth}
+                ref = replace(
+                    ref,
+                    sealed=self.cipher.encrypt(ref.token, hub_id, seal_field(ref.token), identity),
+                )
+            out.append(ref)
+        return tuple(out)
+
+    def _data(self, incoming: Incoming, hub_id: str, key_owner: str) -> dict[str, Any]:
+        """The payload without people, sensitive fields sealed under key_owner's data key."""
+        data = incoming.data.model_dump(mode="json", exclude={"subjects"})
+        if isinstance(incoming, DashRiskAssessment):
+            data["score"] = incoming.data.answers.count("yes")
+        for name in sensitive_fields(incoming):
+            if data.get(name) is not None:
+                data[name] = self.cipher.encrypt(key_owner, hub_id, name, data[name])
+        return data
+
+    @staticmethod
+    def receipt(incoming: Incoming, result: AppendResult) -> Receipt:
+        """The answer for a stored (or already stored) event; a changed resend is a conflict."""
+        if not result.same_content:
+            raise EventIdConflict(
+                f"event id {incoming.id!r} was already accepted from your agency with different "
+                "content; give a corrected event a new id"
+            )
+        return Receipt(incoming.id, result.hub_id, duplicate=not result.stored)
+
+
+def _canonical(incoming: Incoming) -> str:
+    """The event's content in a fixed form (field order is the model's), for its hash."""
+    return incoming.model_dump_json()

@@ -1,0 +1,240 @@
+"""Kafka-direct ingress, the work on one batch of raw messages (no Kafka client here).
+
+For each message: size, sender (Ed25519 signature, hub/contract/signing.py), CloudEvents binding
+(hub/adapters/kafka/binding.py), the contract (``parse_event``), then ``Ingress.prepare`` with the
+agency's principal; the accepted are appended in one transaction. Every message gets exactly
+one ``Outcome``: accepted, duplicate, or rejected with a reason and field paths.
+
+Reasons: too_large, malformed_json, invalid, unknown_type (from parse_event), unauthenticated,
+not_allowed, future_dated, conflict, and internal_error for a fault of the hub's own that
+affects one message (logged with its offset, never its contents). docs/kafka-ingress.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.adapters.crypto.ciphers import CryptoError
+from hub.adapters.kafka.binding import RawRecord, check_size, to_envelope
+from hub.adapters.sql.principals import Principal
+from hub.contract import Incoming
+from hub.contract.parse import InvalidEvent, error_entry, parse_event
+from hub.contract.signing import AGENCY_HEADER, verify
+from hub.domain.events import CanonicalEvent
+from hub.services.ingress import (
+    EventIdConflict,
+    EventRejected,
+    Ingress,
+    IngressError,
+    NotAllowedToSend,
+)
+
+log = logging.getLogger(__name__)
+
+# Faults of the hub's own infrastructure: the batch is retried (the partition waits), never
+# rejected, because the sender did nothing wrong.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, CryptoError)
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: RawRecord
+    status: Status
+    event_id: str | None = None
+    hub_id: str | None = None
+    reason: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SigningDirectory(Protocol):
+    def signing_identity(self, agency_id: str) -> tuple[Principal, list[bytes]] | None: ...
+
+
+class CachedDirectory:
+    """Signing identities looked up at most once per ``ttl_seconds`` per agency (a revoked
+    key keeps working at most that long); an agency with no key is asked again after
+    ``miss_seconds``, so a key registered a moment ago is soon accepted."""
+
+    def __init__(
+        self, inner: SigningDirectory, ttl_seconds: float = 30.0, miss_seconds: float = 5.0
+    ) -> None:
+        self._inner = inner
+        self._ttl = ttl_seconds
+        self._miss = miss_seconds
+        self._entries: dict[str, tuple[float, tuple[Principal, list[bytes]] | None]] = {}
+
+    def signing_identity(self, agency_id: str) -> tuple[Principal, list[bytes]] | None:
+        entry = self._entries.get(agency_id)
+        if entry is None or entry[0] < time.monotonic():
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            found = self._inner.signing_identity(agency_id)
+            entry = (time.monotonic() + (self._ttl if found else self._miss), found)
+            self._entries[agency_id] = entry
+        return entry[1]
+
+
+class Refused(Exception):
+    def __init__(self, reason: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors
+
+
+def _unauthenticated(msg: str) -> Refused:
+    return Refused("unauthenticated", [error_entry(("headers", AGENCY_HEADER), msg, "auth")])
+
+
+def authenticate(record: RawRecord, directory: SigningDirectory) -> Principal:
+    """The agency principal whose registered key signed this message, or Refused."""
+    claimed = record.header(AGENCY_HEADER)
+    if len(claimed) != 1 or not claimed[0]:
+        raise _unauthenticated(
+            "send your agency id once in the hub_agency header, and sign the message"
+        )
+    try:
+        agency_id = claimed[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _unauthenticated("the hub_agency header is not UTF-8 text") from None
+    identity = directory.signing_identity(agency_id)
+    if identity is None:
+        raise _unauthenticated(
+            f"agency {agency_id!r} has no registered signing key; ask the hub administrator "
+            "to register your public key (`hub agencies signing-key`)"
+        )
+    principal, keys = identity
+    if not verify(keys, record.value, record.headers):
+        raise _unauthenticated(
+            "the hub_signature does not verify with any key registered for this agency; sign "
+            "the value and the ce_*, content-type and hub_agency headers as "
+            "docs/kafka-ingress.md describes, with your current key"
+        )
+    return principal
+
+
+def _reason_of(exc: IngressError) -> str:
+    if isinstance(exc, NotAllowedToSend):
+        return "not_allowed"
+    if isinstance(exc, EventIdConflict):
+        return "conflict"
+    if isinstance(exc, EventRejected) and exc.field_path in (("time",), ("senttime",)):
+        return "future_dated"
+    return "invalid"
+
+
+@dataclass
+class _Ready:
+    index: int
+    incoming: Incoming
+    canonical: CanonicalEvent
+    content_hash: str
+
+
+class KafkaIngress:
+    """The agent's work on one batch of raw messages, without Kafka: testable on its own."""
+
+    def __init__(self, ingress: Ingress, directory: SigningDirectory, max_event_bytes: int):
+        self.ingress = ingress
+        self.directory = directory
+        self.max_event_bytes = max_event_bytes
+
+    def check(self, record: RawRecord, now: datetime) -> tuple[Incoming, CanonicalEvent, str]:
+        """One message through every check up to its canonical form; Refused when refused."""
+        try:
+            check_size(record, self.max_event_bytes)  # before spending a signature check on it
+            principal = authenticate(record, self.directory)
+            incoming = parse_event(to_envelope(record, self.max_event_bytes), self.max_event_bytes)
+            canonical, content_hash = self.ingress.prepare(incoming, principal, now)
+        except InvalidEvent as exc:
+            raise Refused(exc.reason, exc.errors) from None
+        except IngressError as exc:
+            reason = _reason_of(exc)
+            raise Refused(reason, [error_entry(exc.field_path, str(exc), reason)]) from None
+        return incoming, canonical, content_hash
+
+    def handle_batch(self, records: Sequence[RawRecord], now: datetime) -> list[Outcome]:
+        """An outcome for every record, in order. Raises only for the hub's own infrastructure
+        faults (INFRASTRUCTURE_ERRORS), after which the whole batch may be retried."""
+        outcomes: list[Outcome | None] = [None] * len(records)
+        ready: list[_Ready] = []
+        for i, record in enumerate(records):
+            try:
+                incoming, canonical, content_hash = self.check(record, now)
+            except Refused as refused:
+                outcomes[i] = Outcome(
+                    record, "rejected", _claimed_id(record), None, refused.reason, refused.errors
+                )
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:  # a fault of ours on one message must not stall the rest
+                log.error("ingress could not process %s: %s", record.where, type(exc).__name__)
+                outcomes[i] = Outcome(
+                    record,
+                    "rejected",
+                    _claimed_id(record),
+                    reason="internal_error",
+                    errors=[
+                        error_entry(
+                            (),
+                            "the hub failed on this message; tell the hub administrator its offset",
+                            "internal_error",
+                        )
+                    ],
+                )
+            else:
+                ready.append(_Ready(i, incoming, canonical, content_hash))
+        if ready:
+            topic = self.ingress.events_topic
+            results = self.ingress.store.append_many(
+                [(r.canonical, r.content_hash, topic) for r in ready]
+            )
+            for r, result in zip(ready, results, strict=True):
+                outcomes[r.index] = self._stored(records[r.index], r.incoming, result)
+        return [o for o in outcomes if o is not None]
+
+    def _stored(self, record: RawRecord, incoming: Incoming, result: Any) -> Outcome:
+        try:
+            receipt = self.ingress.receipt(incoming, result)
+        except EventIdConflict as exc:
+            return Outcome(
+                record,
+                "rejected",
+                incoming.id,
+                result.hub_id,
+                "conflict",
+                [error_entry(("id",), str(exc), "conflict")],
+            )
+        return Outcome(
+            record, "duplicate" if receipt.duplicate else "accepted", incoming.id, receipt.hub_id
+        )
+
+
+def _claimed_id(record: RawRecord) -> str | None:
+    """The event id the message claims, for the rejection record (best effort)."""
+    ids = record.header("ce_id")
+    if len(ids) == 1 and ids[0]:
+        return ids[0].decode("utf-8", "replace")
+    return None
+
+
+def rejection_headers(outcome: Outcome, now: datetime) -> list[tuple[str, bytes]]:
+    """The original headers, then the hub's: reason code, errors (paths and what to fix, no
+    values), where the message came from, and when it was refused."""
+    rec = outcome.record
+    return [
+        *((n, v or b"") for n, v in rec.headers),
+        ("hub_reject_reason", (outcome.reason or "").encode()),
+        ("hub_reject_errors", json.dumps(outcome.errors, separators=(",", ":")).encode()),
+        ("hub_reject_source", f"{rec.topic}/{rec.partition}/{rec.offset}".encode()),
+        ("hub_rejected_at", now.isoformat().encode()),
+    ]
