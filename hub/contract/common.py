@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Fields carrying health detail or free text are encrypted at ingress with the data key of
 # the event's primary subject; this mark in the schema is what ingress looks for.
@@ -35,12 +36,58 @@ class Role(StrEnum):
     other = "other"
 
 
+# The range of dates and event times the hub accepts. Records of abuse reach back decades, not
+# centuries; a date outside the range is a typing or export error, and near the ends of the
+# calendar (year 1 or 9999) date arithmetic in the rules would overflow. The upper end of an
+# event's time is the future tolerance at ingress, not this.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+
+HubDate = Annotated[
+    date,
+    Field(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description=f"a date from {EARLIEST_DATE} to {LATEST_DATE}",
+    ),
+]
+
+
+def _nul_free(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, list | tuple):
+        return all(_nul_free(v) for v in value if not isinstance(v, BaseModel))
+    return True
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # NUL cannot be stored in PostgreSQL text and is never meant in an agency's record;
+        # nested models check their own fields.
+        if not _nul_free(value):
+            raise ValueError("remove the NUL character (\\u0000) from this text")
+        return value
 
 
 class Identifiers(Strict):
     """At least one identifier. Strong ones resolve across agencies; agency_ref only within one."""
+
+    # The JSON Schema says what the validator below enforces, so a schema-driven client can
+    # build a valid subject: at least one of the identifiers, given as a string.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [kind], "properties": {kind: {"type": "string"}}}
+                for kind in ("nhs_number", "pnc_id", "local_authority_id", "agency_ref")
+            ]
+        }
+    )
 
     nhs_number: Annotated[str, Field(pattern=r"^\d{10}$")] | None = None
     pnc_id: Annotated[str, Field(min_length=4, max_length=20)] | None = None
@@ -78,6 +125,32 @@ class EventData(Strict):
     """Base of every payload: the people it is about."""
 
     subjects: Subjects
+
+    @field_validator("subjects")
+    @classmethod
+    def _each_person_once(cls, subjects: list[Subject]) -> list[Subject]:
+        return each_person_once(subjects)
+
+
+IDENTIFIER_KINDS = ("nhs_number", "pnc_id", "local_authority_id", "agency_ref")
+
+
+def each_person_once(subjects: list[Subject]) -> list[Subject]:
+    """One person named as two subjects (a victim who is their own perpetrator) is an error."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, subject in enumerate(subjects):
+        for kind in IDENTIFIER_KINDS:
+            value = getattr(subject.identifiers, kind)
+            if value is None:
+                continue
+            first = seen.setdefault((kind, value), i)
+            if first != i:
+                raise ValueError(
+                    f"subjects {first} ({subjects[first].role.value}) and {i} "
+                    f"({subject.role.value}) have the same {kind}: name each person once, "
+                    "with one role"
+                )
+    return subjects
 
 
 def exactly_one_victim(subjects: list[Subject]) -> list[Subject]:

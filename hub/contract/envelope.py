@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hub.contract import payloads as p
-from hub.contract.common import LawfulBasis, Strict
+from hub.contract.common import EARLIEST_TIME, LawfulBasis, Strict
 from hub.contract.versions import UnknownSchema, upcast, version_of
 
 
@@ -69,6 +69,11 @@ class Envelope(Strict):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("give the time with a UTC offset, e.g. 2026-01-31T09:30:00Z")
+        if value is not None and value < EARLIEST_TIME:
+            raise ValueError(
+                f"give a time from {EARLIEST_TIME.date()} on; {value.date()} is not a date the "
+                "hub can hold a record for"
+            )
         return value
 
     @model_validator(mode="after")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -10,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hub.contract.common import (
     EventData,
+    HubDate,
     Strict,
     Subject,
     exactly,
@@ -86,7 +86,7 @@ class MarkerAddedData(EventData):
     """A flag put on a person's record, disclosed as \"marker present since <date>\"."""
 
     marker: MarkerType
-    since: date
+    since: HubDate
 
     @field_validator("subjects")
     @classmethod
@@ -197,7 +197,7 @@ class MaracAction(Strict):
 class MaracCaseHeardData(EventData):
     """A Marac meeting heard the case and agreed actions with owners."""
 
-    meeting_date: date
+    meeting_date: HubDate
     area: Short
     repeat: bool = False
     actions: list[MaracAction] = []
@@ -216,7 +216,7 @@ class ConsentRecordedData(EventData):
     scope: ConsentScope
     method: Literal["verbal", "written", "digital"]
     recorded_by_role: Short
-    valid_until: date | None = None
+    valid_until: HubDate | None = None
 
     @field_validator("subjects")
     @classmethod

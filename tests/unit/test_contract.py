@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -11,11 +12,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.contract import (
     DashRiskAssessment,
+    Identifiers,
     IncomingEvent,
     LawfulBasis,
     PoliceIncident,
     ReferralMade,
 )
+from hub.contract.examples import EXAMPLES
 from tests import builders as b
 
 ADAPTER: TypeAdapter[Any] = TypeAdapter(IncomingEvent)
@@ -224,3 +227,59 @@ def test_several_problems_are_all_reported() -> None:
     locs = {e["loc"] for e in errors_of(envelope)}
     assert ("police.incident", "time") in locs
     assert ("police.incident", "data", "subjects") in locs
+
+
+# --- poison inputs: refused at the door, naming the field ---------------------------------------
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z"])
+def test_event_times_before_1900_are_refused(when: str) -> None:
+    error = only_error(b.referral(time=when))
+    assert error["loc"] == ("referral.made", "time")
+    assert "from 1900-01-01 on" in error["msg"]
+
+
+def test_the_first_moment_of_1900_is_accepted() -> None:
+    event = ADAPTER.validate_python(b.referral(time="1900-01-01T00:00:00Z"))
+    assert event.time.year == 1900
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"])
+def test_dates_in_payloads_outside_the_range_are_refused(day: str) -> None:
+    error = only_error(with_data(copy.deepcopy(EXAMPLES["marac.case_heard"]), meeting_date=day))
+    assert error["loc"][-1] == "meeting_date"
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: b.referral(subject="TEST\x00CASE"), ("referral.made", "subject")),
+        (
+            lambda: _subject({"agency_ref": "TEST\x00REF"}),
+            ("referral.made", "data", "subjects", 0, "identifiers", "agency_ref"),
+        ),
+    ],
+    ids=["envelope text", "identifier"],
+)
+def test_nul_characters_in_text_are_refused(make: Any, field: tuple[Any, ...]) -> None:
+    error = only_error(make())
+    assert error["loc"] == field
+    assert "NUL" in error["msg"]
+
+
+def test_a_victim_who_is_their_own_perpetrator_is_refused() -> None:
+    same = "9990000001"
+    himself = {"role": "perpetrator", "identifiers": {"nhs_number": same}}
+    error = only_error(b.incident(subjects=[b.victim(same), himself]))
+    assert error["loc"] == ("police.incident", "data", "subjects")
+    assert "0 (victim) and 1 (perpetrator) have the same nhs_number" in error["msg"]
+
+
+def test_the_schema_says_a_subject_needs_an_identifier() -> None:
+    schema = Identifiers.model_json_schema()
+    assert {tuple(alt["required"]) for alt in schema["anyOf"]} == {
+        ("nhs_number",),
+        ("pnc_id",),
+        ("local_authority_id",),
+        ("agency_ref",),
+    }
