@@ -2,6 +2,9 @@
 
 Messages follow the CloudEvents Kafka binding (binary mode by default, structured on request)
 and are signed with the agency's Ed25519 key (hub/contract/signing.py; docs/kafka-ingress.md).
+Given the hub's ingress public key (``seal_to``), each event is sent in structured mode with
+its whole envelope sealed to that key (hub/contract/sealing.py), so no identifier is in clear
+on the topic.
 The call shape is HubClient's; the result is "sent" once the broker has the message (acks=all),
 because the hub checks it later: refusals arrive on ``hub.ingress.rejected`` with their reason.
 """
@@ -18,6 +21,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from hub.contract.kafka_clients import producer_tuning
+from hub.contract.sealing import SCHEME, SEALED_HEADER, seal
 from hub.contract.signing import AGENCY_HEADER, SIGNATURE_HEADER, sign
 from producers.http_client import Event, as_line, event_id
 from producers.results import HubUnavailable, SendResult
@@ -55,6 +59,16 @@ def encode(event: Event, mode: Mode = "binary") -> KafkaMessage:
     return KafkaMessage(key, value, headers)
 
 
+def sealed(message: KafkaMessage, hub_public_key: bytes) -> KafkaMessage:
+    """The message with its value sealed to the hub's ingress key (structured mode only: in
+    binary mode the attributes would stay in clear in the headers)."""
+    return KafkaMessage(
+        message.key,
+        seal(hub_public_key, message.value),
+        [*message.headers, (SEALED_HEADER, SCHEME)],
+    )
+
+
 def signed(message: KafkaMessage, agency_id: str, private_key: Ed25519PrivateKey) -> KafkaMessage:
     """The message with the hub_agency header and the signature over it."""
     headers = [*message.headers, (AGENCY_HEADER, agency_id.encode())]
@@ -75,13 +89,15 @@ class KafkaHubProducer:
         topic: str = RAW_TOPIC,
         mode: Mode = "binary",
         embedded_broker: bool = False,
+        seal_to: bytes | None = None,
         timeout: float = 30.0,
         producer_factory: Callable[..., Any] = KafkaProducer,
         **config: Any,
     ) -> None:
         self.agency_id = agency_id
         self.topic = topic
-        self.mode = mode
+        self.mode: Mode = "structured" if seal_to is not None else mode
+        self._seal_to = seal_to
         self._key = private_key
         self._timeout = timeout
         try:
@@ -105,7 +121,10 @@ class KafkaHubProducer:
         self._producer.close(timeout=self._timeout)
 
     def message(self, event: Event) -> KafkaMessage:
-        return signed(encode(event, self.mode), self.agency_id, self._key)
+        message = encode(event, self.mode)
+        if self._seal_to is not None:
+            message = sealed(message, self._seal_to)
+        return signed(message, self.agency_id, self._key)
 
     def send(self, event: Event) -> SendResult:
         """Send one event and wait until the broker has it."""

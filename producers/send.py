@@ -2,7 +2,8 @@
 
     hub-send events.ndjson                                  # HUB_URL, HUB_API_KEY
     hub-send export.csv --format police-incidents --agency TEST-POLICE-A
-    hub-send events.ndjson --via kafka --agency TEST-POLICE-A --signing-key agency.pem
+    hub-send events.ndjson --via kafka --agency TEST-POLICE-A --signing-key agency.pem \
+        --ingress-key hub-ingress.pem                       # from `hub ingress-key`
 
 A progress bar goes to stderr, the summary to stdout, each rejected event (line, id, reason,
 field paths; never its contents) to the rejections file. Exit 0 when nothing was rejected,
@@ -120,8 +121,33 @@ def open_sender(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
     topic = args.topic or f"{env.get('HUB_TOPIC_PREFIX', '')}hub.ingress.raw"
     embedded = args.embedded_broker or env.get("HUB_EMBEDDED_BROKER") == "1"
     return KafkaHubProducer(
-        bootstrap, args.agency, private, topic=topic, mode=args.mode, embedded_broker=embedded
+        bootstrap,
+        args.agency,
+        private,
+        topic=topic,
+        mode=args.mode,
+        embedded_broker=embedded,
+        seal_to=None if args.plaintext else _ingress_key(args, env),
     )
+
+
+def _ingress_key(args: argparse.Namespace, env: Mapping[str, str]) -> bytes:
+    """The hub's ingress public key that Kafka-direct events are sealed to."""
+    from hub.contract.sealing import SealError, load_ingress_public_key
+
+    key_file = args.ingress_key or env.get("HUB_INGRESS_KEY")
+    if not key_file:
+        raise UsageError(
+            "--via kafka seals events to the hub's ingress key: give --ingress-key (or "
+            "HUB_INGRESS_KEY), the PEM file `hub ingress-key` prints; --plaintext only where "
+            "your area accepts unsealed events"
+        )
+    try:
+        return load_ingress_public_key(Path(key_file).read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read {key_file}: {exc.strerror}") from None
+    except SealError as exc:
+        raise UsageError(f"{key_file}: {exc}") from None
 
 
 def send_all(sender: Any, items: list[Item], batch: int, progress: Progress) -> list[SendResult]:
@@ -211,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retries", type=int, default=5, help="HTTP retries per request")
     p.add_argument("--bootstrap", help="Kafka bootstrap servers (default HUB_KAFKA_BOOTSTRAP)")
     p.add_argument("--signing-key", help="Ed25519 private key, PEM (default HUB_SIGNING_KEY)")
+    p.add_argument(
+        "--ingress-key", help="the hub's ingress public key, PEM (default HUB_INGRESS_KEY)"
+    )
+    p.add_argument(
+        "--plaintext", action="store_true", help="do not seal (only if your area accepts it)"
+    )
     p.add_argument("--topic", help="default hub.ingress.raw")
     p.add_argument("--mode", choices=("binary", "structured"), default="binary")
     p.add_argument("--embedded-broker", action="store_true", help="the hub's own broker (Tansu)")

@@ -45,12 +45,17 @@ def record(
 
 
 def hand_made_binary(
-    event: dict[str, Any], agency: str, key: Ed25519PrivateKey
+    event: dict[str, Any], agency: str, key: Ed25519PrivateKey, seal_to: bytes | None = None
 ) -> tuple[bytes, list[tuple[str, bytes]]]:
     """Binary mode written from the spec alone (no producers/ code): what another team's
-    producer would send."""
+    producer would send; with seal_to, the value sealed to the hub's ingress key."""
+    from hub.contract.sealing import SCHEME, SEALED_HEADER, seal
+
     headers = [(f"ce_{k}", str(v).encode()) for k, v in event.items() if k != "data"]
     headers += [("content-type", b"application/json"), ("hub_agency", agency.encode())]
     value = json.dumps(event["data"]).encode()
+    if seal_to is not None:
+        value = seal(seal_to, value)
+        headers.append((SEALED_HEADER, SCHEME))
     headers.append(("hub_signature", sign(key, value, headers)))
     return value, headers

@@ -44,7 +44,7 @@ class SigningKeyError(ValueError):
 
 def is_signed_header(name: str) -> bool:
     lowered = name.lower()
-    return lowered.startswith("ce_") or lowered in ("content-type", AGENCY_HEADER)
+    return lowered.startswith("ce_") or lowered in ("content-type", AGENCY_HEADER, "hub_sealed")
 
 
 def _netstring(data: bytes) -> bytes:

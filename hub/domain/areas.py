@@ -54,6 +54,9 @@ class AreaSettings:
     first_contact_working_days: int = 5
     first_contact_services: tuple[str, ...] = CONTACT_SERVICES
     agencies: tuple[str, ...] = ()  # agency ids belonging to this area
+    # Kafka-direct events from this area's agencies may arrive unsealed (identifiers in clear on
+    # hub.ingress.raw). Off by default: hub-send and KafkaHubProducer seal to the ingress key.
+    kafka_plaintext: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)  # agency id → label in reasons
     calendar: Calendar = field(default_factory=Calendar)
 
@@ -110,6 +113,12 @@ def _strings(v: Any) -> Any:
     if not isinstance(v, list) or not all(isinstance(s, str) and s for s in v):
         raise ValueError('must be a list of names, e.g. ["TEST-POLICE-A"]')
     return tuple(v)
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("must be true or false")
+    return v
 
 
 def _day(v: Any) -> date:
@@ -176,6 +185,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "first_contact_working_days": _int_in(1, 60),
     "first_contact_services": _strings,
     "agencies": _strings,
+    "kafka_plaintext": _bool,
     "labels": _labels,
     "holidays": _days,
     "school_holidays": _ranges,
@@ -303,4 +313,6 @@ def _show(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)

@@ -171,6 +171,15 @@ def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingress_key(settings: Settings, _args: argparse.Namespace) -> int:
+    """Print the hub's ingress public key (PEM): agencies seal Kafka-direct events to it."""
+    from hub.adapters.crypto.keys import load_ingress_key
+    from hub.contract.sealing import ingress_public_key_pem
+
+    print(ingress_public_key_pem(load_ingress_key(settings.data_dir / "keys")).decode(), end="")
+    return 0
+
+
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     from hub.adapters.rules_file import load_area_book
     from hub.pipeline.replay import rebuild, refill, state_digest
@@ -317,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead, republish every stored event to Kafka (a new or emptied broker)",
     )
     replay.set_defaults(func=cmd_replay)
+    sub.add_parser(
+        "ingress-key", help="print the public key agencies seal Kafka-direct events to (PEM)"
+    ).set_defaults(func=cmd_ingress_key)
     sub.add_parser("worker", help="run a stream-processing worker").set_defaults(func=cmd_worker)
     sub.add_parser("serve", help="run the API and outbox relay").set_defaults(func=cmd_serve)
     sub.add_parser("up", help="run broker (if embedded), worker and API").set_defaults(func=cmd_up)

@@ -15,8 +15,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.adapters.crypto.keys import load_ingress_key
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.binding import RawRecord
+from hub.adapters.rules_file import load_area_book
+from hub.domain.areas import DEFAULT
 from hub.services.kafka_ingress import (
     INFRASTRUCTURE_ERRORS,
     CachedDirectory,
@@ -90,8 +93,17 @@ def build_kafka_ingress(settings: Settings) -> KafkaIngress:
     from hub.entrypoints.api.app import build_services
 
     services = build_services(settings)
+    book = load_area_book(settings)
+
+    def plaintext_allowed(agency_id: str) -> bool:
+        return book.get(book.area_of_agency(agency_id) or DEFAULT).kafka_plaintext
+
     return KafkaIngress(
-        services.ingress, CachedDirectory(services.principals), settings.max_event_bytes
+        services.ingress,
+        CachedDirectory(services.principals),
+        settings.max_event_bytes,
+        ingress_key=load_ingress_key(settings.data_dir / "keys"),
+        plaintext_allowed=plaintext_allowed,
     )
 
 

@@ -6,8 +6,10 @@ agency's principal; the accepted are appended in one transaction. Every message 
 one ``Outcome``: accepted, duplicate, or rejected with a reason and field paths.
 
 Reasons: too_large, malformed_json, invalid, unknown_type (from parse_event), unauthenticated,
-not_allowed, future_dated, conflict, and internal_error for a fault of the hub's own that
-affects one message (logged with its offset, never its contents). docs/kafka-ingress.md.
+not_sealed (plaintext from an agency whose area requires sealing; the refusal then carries no
+value), sealed_invalid, not_allowed, future_dated, conflict, and internal_error for a fault of
+the hub's own that affects one message (logged with its offset, never its contents).
+docs/kafka-ingress.md.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.adapters.crypto.ciphers import CryptoError
@@ -27,6 +30,7 @@ from hub.adapters.kafka.binding import RawRecord, check_size, to_envelope
 from hub.adapters.sql.principals import Principal
 from hub.contract import Incoming
 from hub.contract.parse import InvalidEvent, error_entry, parse_event
+from hub.contract.sealing import SCHEME, SEALED_HEADER, SealError, unseal
 from hub.contract.signing import AGENCY_HEADER, verify
 from hub.domain.events import CanonicalEvent
 from hub.services.ingress import (
@@ -122,6 +126,10 @@ def authenticate(record: RawRecord, directory: SigningDirectory) -> Principal:
     return principal
 
 
+def _sealed_invalid(msg: str) -> Refused:
+    return Refused("sealed_invalid", [error_entry(("headers", SEALED_HEADER), msg, "sealed")])
+
+
 def _reason_of(exc: IngressError) -> str:
     if isinstance(exc, NotAllowedToSend):
         return "not_allowed"
@@ -140,19 +148,65 @@ class _Ready:
     content_hash: str
 
 
-class KafkaIngress:
-    """The agent's work on one batch of raw messages, without Kafka: testable on its own."""
+def _never(_agency_id: str) -> bool:
+    return False
 
-    def __init__(self, ingress: Ingress, directory: SigningDirectory, max_event_bytes: int):
+
+class KafkaIngress:
+    """The agent's work on one batch of raw messages, without Kafka: testable on its own.
+
+    ``ingress_key`` opens sealed messages (hub/contract/sealing.py); ``plaintext_allowed`` says
+    whether an agency's area still accepts unsealed ones (default: none does)."""
+
+    def __init__(
+        self,
+        ingress: Ingress,
+        directory: SigningDirectory,
+        max_event_bytes: int,
+        ingress_key: X25519PrivateKey | None = None,
+        plaintext_allowed: Callable[[str], bool] = _never,
+    ):
         self.ingress = ingress
         self.directory = directory
         self.max_event_bytes = max_event_bytes
+        self.ingress_key = ingress_key
+        self.plaintext_allowed = plaintext_allowed
+
+    def opened(self, record: RawRecord, principal: Principal) -> RawRecord:
+        """The record with its value unsealed, or as it is where plaintext is allowed."""
+        marks = record.header(SEALED_HEADER)
+        if not marks:
+            if principal.agency_id is not None and self.plaintext_allowed(principal.agency_id):
+                return record
+            raise Refused(
+                "not_sealed",
+                [
+                    error_entry(
+                        ("headers", SEALED_HEADER),
+                        "seal the event to the hub's ingress public key (`hub ingress-key`; "
+                        "hub-send and KafkaHubProducer do it when given the key) and send "
+                        f"the {SEALED_HEADER} header: your area does not accept plaintext",
+                        "not_sealed",
+                    )
+                ],
+            )
+        if marks != [SCHEME] or self.ingress_key is None:
+            raise _sealed_invalid(
+                f"send {SEALED_HEADER}: {SCHEME.decode()} once; it is the only scheme the hub opens"
+            )
+        try:
+            value = unseal(self.ingress_key, record.value or b"")
+        except SealError as exc:
+            raise _sealed_invalid(str(exc)) from None
+        headers = tuple((n, v) for n, v in record.headers if n.lower() != SEALED_HEADER)
+        return replace(record, value=value, headers=headers)
 
     def check(self, record: RawRecord, now: datetime) -> tuple[Incoming, CanonicalEvent, str]:
         """One message through every check up to its canonical form; Refused when refused."""
         try:
             check_size(record, self.max_event_bytes)  # before spending a signature check on it
             principal = authenticate(record, self.directory)
+            record = self.opened(record, principal)
             incoming = parse_event(to_envelope(record, self.max_event_bytes), self.max_event_bytes)
             canonical, content_hash = self.ingress.prepare(incoming, principal, now)
         except InvalidEvent as exc:
@@ -171,8 +225,10 @@ class KafkaIngress:
             try:
                 incoming, canonical, content_hash = self.check(record, now)
             except Refused as refused:
+                # refused plaintext is not copied onto the rejected topic: it may name people
+                kept = replace(record, value=None) if refused.reason == "not_sealed" else record
                 outcomes[i] = Outcome(
-                    record, "rejected", _claimed_id(record), None, refused.reason, refused.errors
+                    kept, "rejected", _claimed_id(record), None, refused.reason, refused.errors
                 )
             except INFRASTRUCTURE_ERRORS:
                 raise

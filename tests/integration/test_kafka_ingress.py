@@ -15,17 +15,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from sqlalchemy import select
 
-from hub.adapters.crypto.keys import load_or_create_key
+from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.kafka import topics
 from hub.adapters.sql.schema import events
 from hub.contract.kafka_clients import producer_tuning
+from hub.contract.sealing import SCHEME, seal, unseal
 from hub.entrypoints.api.app import build_services
 from hub.pipeline.projector import family_of_token
 from hub.settings import Settings
 from producers.kafka_producer import KafkaHubProducer
 from tests import builders as b
-from tests.integration.conftest import RunningHub, TopicTail, wait_for
+from tests.integration.conftest import RunningHub, TopicTail, read_topic, wait_for
 from tests.kafka_builders import agency_key, hand_made_binary, register
 
 AE_KEY = Ed25519PrivateKey.from_private_bytes(b"\x02" * 32)
@@ -38,6 +39,11 @@ def hub(running_hub: RunningHub) -> Iterator[RunningHub]:
     register(services.principals, "TEST-AE-A", "health_ae", AE_KEY)
     services.engine.dispose()
     yield running_hub
+
+
+def hub_public(settings: Settings) -> bytes:
+    """The hub's ingress public key, as `hub ingress-key` gives it to agencies."""
+    return load_ingress_key(settings.data_dir / "keys").public_key().public_bytes_raw()
 
 
 def raw_topic(settings: Settings) -> str:
@@ -72,13 +78,14 @@ def test_both_content_modes_from_our_producer_and_from_others_are_accepted(
             topic=raw_topic(s),
             mode=mode,
             embedded_broker=True,
+            seal_to=hub_public(s),
         ) as producer:
             assert producer.send(event).status == "sent"
         sent.append(event)
 
     # plain kafka-python, CloudEvents binary mode written by hand from the spec
     event = b.incident(subjects=[b.victim("9990000502"), b.perpetrator()])
-    value, headers = hand_made_binary(event, "TEST-POLICE-A", agency_key())
+    value, headers = hand_made_binary(event, "TEST-POLICE-A", agency_key(), hub_public(s))
     producer = plain_producer(s)
     producer.send(raw_topic(s), value, headers=headers).get(timeout=30)
     sent.append(event)
@@ -103,6 +110,7 @@ def test_both_content_modes_from_our_producer_and_from_others_are_accepted(
 
     mine = wait_for(lambda: len(victims_events()) == 2 and victims_events(), 60, "both events")
     assert {e["agency_id"] for e in mine} == {"TEST-POLICE-A"}  # one per mode, same victim
+    assert not [v for v in read_topic(s, raw_topic(s)) if b"9990000501" in v]  # sealed
     engine.dispose()
 
 
@@ -117,7 +125,7 @@ def _spec_signature(key: Ed25519PrivateKey, value: bytes, headers: dict[str, byt
     signed = sorted(
         (n.lower().encode(), v)
         for n, v in headers.items()
-        if n.lower().startswith("ce_") or n.lower() in ("content-type", "hub_agency")
+        if n.lower().startswith("ce_") or n.lower() in ("content-type", "hub_agency", "hub_sealed")
     )
     message = ns(b"hub-kafka-sig-v1") + b"".join(ns(n) + ns(v) for n, v in signed) + ns(value)
     return base64.b64encode(key.sign(message))
@@ -135,9 +143,10 @@ def sdk_messages(producer: KafkaProducer, s: Settings) -> list[dict[str, Any]]:
         attributes["time"] = datetime.fromisoformat(attributes["time"])
         attributes["datacontenttype"] = "application/json"
         message = convert(CloudEvent(attributes=attributes, data=event["data"]), JSONFormat())
-        headers = {**message.headers, "hub_agency": b"TEST-POLICE-A"}
-        headers["hub_signature"] = _spec_signature(agency_key(), message.value, headers)
-        producer.send(raw_topic(s), message.value, headers=list(headers.items())).get(timeout=30)
+        value = seal(hub_public(s), message.value)  # sealing as docs/kafka-ingress.md says
+        headers = {**message.headers, "hub_agency": b"TEST-POLICE-A", "hub_sealed": SCHEME}
+        headers["hub_signature"] = _spec_signature(agency_key(), value, headers)
+        producer.send(raw_topic(s), value, headers=list(headers.items())).get(timeout=30)
         sent.append(event)
     return sent
 
@@ -147,14 +156,12 @@ def test_a_mixed_stream_counts_in_equals_accepted_plus_rejected(hub: RunningHub)
     good = [b.incident(subjects=[b.victim(f"99900007{n:02d}"), b.perpetrator()]) for n in range(6)]
     conflicting = dict(good[0], data={**good[0]["data"], "injuries": True})
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    police = KafkaHubProducer(
+    sealed = {"topic": raw_topic(s), "embedded_broker": True, "seal_to": hub_public(s)}
+    police = KafkaHubProducer(s.kafka_bootstrap, "TEST-POLICE-A", agency_key(), **sealed)
+    forged = KafkaHubProducer(s.kafka_bootstrap, "TEST-POLICE-A", AE_KEY, **sealed)
+    ae = KafkaHubProducer(s.kafka_bootstrap, "TEST-AE-A", AE_KEY, **sealed)
+    plain = KafkaHubProducer(
         s.kafka_bootstrap, "TEST-POLICE-A", agency_key(), topic=raw_topic(s), embedded_broker=True
-    )
-    forged = KafkaHubProducer(
-        s.kafka_bootstrap, "TEST-POLICE-A", AE_KEY, topic=raw_topic(s), embedded_broker=True
-    )
-    ae = KafkaHubProducer(
-        s.kafka_bootstrap, "TEST-AE-A", AE_KEY, topic=raw_topic(s), embedded_broker=True
     )
     expected = {
         "too_large": [b.incident(padding="x" * (s.max_event_bytes + 1))],
@@ -171,9 +178,15 @@ def test_a_mixed_stream_counts_in_equals_accepted_plus_rejected(hub: RunningHub)
     police.send(conflicting)
     forged.send(b.incident())  # signed with a key that is not TEST-POLICE-A's
     ae.send(b.incident())  # an A&E system may not send police incidents
-    for producer in (police, forged, ae):
+    plain.send(b.incident())  # TEST-AREA does not accept unsealed events
+    for producer in (police, forged, ae, plain):
         producer.close()
-    expected |= {"conflict": [conflicting], "unauthenticated": [1], "not_allowed": [1]}
+    expected |= {
+        "conflict": [conflicting],
+        "unauthenticated": [1],
+        "not_allowed": [1],
+        "not_sealed": [1],
+    }
     messages_in = len(good) + 2 + sum(len(v) for v in expected.values())
 
     rejected = TopicTail(s.kafka_bootstrap, s.topic(topics.INGRESS_REJECTED))
@@ -188,9 +201,14 @@ def test_a_mixed_stream_counts_in_equals_accepted_plus_rejected(hub: RunningHub)
     assert accepted == {e["id"] for e in good}
     assert messages_in == len(good) + 2 + len(records)  # in = accepted + duplicates + rejected
 
-    # a rejection keeps the original bytes and headers; the errors name paths, not values
+    # a rejection keeps the original (sealed) bytes and headers; errors name paths, not values
     [malformed] = [r for r in records if dict(r.headers)["hub_reject_reason"] == b"malformed_json"]
-    assert malformed.value == expected["malformed_json"][0]
+    assert (
+        unseal(load_ingress_key(s.data_dir / "keys"), malformed.value)
+        == (expected["malformed_json"][0])
+    )
+    [unsealed] = [r for r in records if dict(r.headers)["hub_reject_reason"] == b"not_sealed"]
+    assert unsealed.value is None  # plaintext is not copied onto the rejected topic
     assert ("hub_agency", b"TEST-POLICE-A") in malformed.headers
     [invalid] = [r for r in records if dict(r.headers)["hub_reject_reason"] == b"invalid"]
     errors = json.loads(dict(invalid.headers)["hub_reject_errors"])
@@ -207,7 +225,7 @@ def test_garbage_does_not_stall_the_partition(hub: RunningHub) -> None:
         headers = [("ce_id", junk[:8]), ("hub_agency", b"TEST-POLICE-A")] if n % 2 else []
         producer.send(raw_topic(s), junk, key=b"same-partition", headers=headers)
     good = b.incident(subjects=[b.victim("9990000801"), b.perpetrator()])
-    value, headers = hand_made_binary(good, "TEST-POLICE-A", agency_key())
+    value, headers = hand_made_binary(good, "TEST-POLICE-A", agency_key(), hub_public(s))
     producer.send(raw_topic(s), value, key=b"same-partition", headers=headers).get(timeout=30)
     producer.close()
 

@@ -203,9 +203,17 @@ def test_hub_send_over_kafka_with_a_key_from_hub_agencies(
     )
     assert registered.returncode == 0, registered.stderr
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    hub_key = subprocess.run(
+        [sys.executable, "-m", "hub", "ingress-key"],
+        env=child_env(s),
+        capture_output=True,
+        check=True,
+    )
+    (tmp_path / "hub-ingress.pem").write_bytes(hub_key.stdout)
     env = {
         "HUB_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
         "HUB_SIGNING_KEY": str(key_file),
+        "HUB_INGRESS_KEY": str(tmp_path / "hub-ingress.pem"),
         "HUB_EMBEDDED_BROKER": "1",
     }
     args = [

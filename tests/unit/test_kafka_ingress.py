@@ -46,7 +46,10 @@ def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaIngress]:
         "health_ae",
         Ed25519PrivateKey.from_private_bytes(b"\x02" * 32),
     )
-    yield KafkaIngress(services.ingress, CachedDirectory(services.principals), 4096)
+    # plaintext allowed: these tests are about everything but sealing (test_kafka_sealing.py)
+    yield KafkaIngress(
+        services.ingress, CachedDirectory(services.principals), 4096, plaintext_allowed=bool
+    )
     services.engine.dispose()
 
 

@@ -6,6 +6,10 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from hub.contract.sealing import ingress_private_key
+
 
 def load_or_create_key(path: Path, nbytes: int = 32) -> bytes:
     """Read the key at path, creating it (mode 0600, never overwritten) if it does not exist."""
@@ -23,3 +27,11 @@ def load_or_create_key(path: Path, nbytes: int = 32) -> bytes:
     with os.fdopen(fd, "wb") as f:
         f.write(key)
     return key
+
+
+INGRESS_KEY_FILE = "ingress-x25519.key"
+
+
+def load_ingress_key(key_dir: Path) -> X25519PrivateKey:
+    """The hub's X25519 ingress key (Kafka-direct messages are sealed to its public half)."""
+    return ingress_private_key(load_or_create_key(key_dir / INGRESS_KEY_FILE))
