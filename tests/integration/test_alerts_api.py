@@ -27,9 +27,10 @@ from hub.adapters.sql.alerts import AlertQuery, changes_since
 from hub.adapters.sql.families import find_family
 from hub.adapters.sql.schema import alerts as alerts_table
 from hub.adapters.sql.schema import outbox
+from hub.bootstrap import build_services
 from hub.domain import internal
 from hub.entrypoints.api import alert_stream
-from hub.entrypoints.api.app import build_services, create_app
+from hub.entrypoints.api.app import create_app
 from hub.settings import Settings
 from tests import builders as b
 from tests.integration.conftest import Api, RunningHub, wait_for
@@ -497,15 +498,11 @@ def test_the_stream_keeps_to_the_area_the_filters_and_the_policy(
     assert shown["data"]["people"][0]["name"] == "Robin Demo"
     [withheld] = wait_for(lambda: mine.of("withheld"), 10, "the withheld count")
     assert withheld["data"]["count"] == 1 and "Alex" not in json.dumps(mine.events)
-    r = hub.api.client.get(
-        "/v1/alerts/stream", headers=north, params={"area": "default"}
-    )
+    r = hub.api.client.get("/v1/alerts/stream", headers=north, params={"area": "default"})
     assert r.status_code == 403
     officer = hub.api.key("PC Example", "person", "police", "TEST-POLICE-A")
     assert hub.api.client.get("/v1/alerts/stream", headers=officer).status_code == 403
-    bad = hub.api.client.get(
-        "/v1/alerts/stream", headers={**north, "Last-Event-ID": "x"}
-    )
+    bad = hub.api.client.get("/v1/alerts/stream", headers={**north, "Last-Event-ID": "x"})
     assert bad.status_code == 422
 
 

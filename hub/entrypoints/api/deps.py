@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
-from audit.store import SqlAuditStore
-from hub.adapters.crypto.vault import Vault
-from hub.adapters.sql.batching import BatchingAppender
-from hub.adapters.sql.principals import KeyCache, Principal, SqlPrincipalStore
-from hub.domain.areas import AreaBook
-from hub.pipeline.relay import OutboxRelay
+from hub.adapters.sql.principals import Principal
+from hub.bootstrap import Services
 from hub.services.disclosure import PolicyPoint
-from hub.services.ingress import Ingress
-from hub.settings import Settings
 
-
-@dataclass
-class Services:
-    settings: Settings
-    engine: Engine
-    principals: SqlPrincipalStore
-    ingress: Ingress
-    audit: SqlAuditStore
-    appender: BatchingAppender
-    policy: PolicyPoint
-    vault: Vault  # names and dates of birth, sealed; shown only where the policy allows
-    areas: AreaBook  # the Marac areas' rule settings (HUB_RULES_FILE), checked at start
-    relay: OutboxRelay | None = None
-    key_cache: KeyCache = field(default_factory=KeyCache)
+__all__ = ["PolicyDep", "PrincipalDep", "Services", "ServicesDep"]
 
 
 async def get_services(request: Request) -> Services:
