@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
 from hub.bootstrap import Services, build_services, clock_ticker
 from hub.entrypoints.api import (
@@ -23,7 +22,7 @@ from hub.entrypoints.api import (
     requests,
     subjects,
 )
-from hub.entrypoints.api.errors import on_validation_error
+from hub.entrypoints.api.errors import register_error_handlers
 from hub.settings import Settings
 
 __all__ = ["build_services", "create_app"]
@@ -60,7 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.add_exception_handler(RequestValidationError, on_validation_error)
+    register_error_handlers(app)
     app.include_router(events.router)
     app.include_router(alerts.router)
     app.include_router(alert_stream.router)
