@@ -1,6 +1,6 @@
 """Building the audit store from the hub's settings: tables and triggers, signing key, publisher.
 
-Used by the API (hub.entrypoints.api.app.build_services) and the `hub audit` commands, so both
+Used by the API (hub.bootstrap.build_services) and the `hub audit` commands, so both
 write the
 same checkpoints with the same key.
 """

@@ -33,8 +33,8 @@ from sqlalchemy import func, select
 from hub.adapters.kafka.embedded import EmbeddedBroker, free_port, stop_process
 from hub.adapters.kafka.topics import ensure_topics
 from hub.adapters.sql.schema import alerts, processed_events
+from hub.bootstrap import build_services
 from hub.contract.kafka_clients import producer_tuning
-from hub.entrypoints.api.app import build_services
 from hub.entrypoints.stack import child_env, start_worker
 from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.settings import Settings

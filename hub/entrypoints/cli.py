@@ -115,7 +115,7 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_subjects_erase(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.entrypoints.api.app import field_cipher
+    from hub.bootstrap import field_cipher
 
     if not args.token.startswith("st_"):
         raise CliError(f"{args.token!r} is not a subject token (they start 'st_')")
@@ -201,11 +201,13 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from hub.bootstrap import build_services, kafka_ingress
     from hub.pipeline.worker import run_worker
 
     if not settings.kafka_bootstrap:
         raise CliError("HUB_KAFKA_BOOTSTRAP is not set; `hub up` starts a broker and a worker")
-    run_worker(settings)
+    # the same keys, cipher and agency types as the API, from the one composition root
+    run_worker(settings, kafka_ingress(build_services(settings)))
     return 0
 
 

@@ -15,14 +15,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.adapters.crypto.keys import load_ingress_key
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.binding import RawRecord
-from hub.adapters.rules_file import load_area_book
-from hub.domain.areas import DEFAULT
 from hub.services.kafka_ingress import (
     INFRASTRUCTURE_ERRORS,
-    CachedDirectory,
     KafkaIngress,
     Outcome,
     rejection_headers,
@@ -88,28 +84,8 @@ async def publish_with_retry(rejected: Any, refused: list[Outcome]) -> None:
             backoff = min(backoff * 2, 10.0)
 
 
-def build_kafka_ingress(settings: Settings) -> KafkaIngress:
-    # build_services is the composition root: the same keys, cipher and agency types as the API
-    from hub.entrypoints.api.app import build_services
-
-    services = build_services(settings)
-    book = load_area_book(settings)
-
-    def plaintext_allowed(agency_id: str) -> bool:
-        return book.get(book.area_of_agency(agency_id) or DEFAULT).kafka_plaintext
-
-    return KafkaIngress(
-        services.ingress,
-        CachedDirectory(services.principals),
-        settings.max_event_bytes,
-        ingress_key=load_ingress_key(settings.data_dir / "keys"),
-        plaintext_allowed=plaintext_allowed,
-    )
-
-
-def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress | None = None) -> Any:
+def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress) -> Any:
     """Register the Kafka-direct ingress agent on the worker's faust app."""
-    handler = handler or build_kafka_ingress(settings)
     raw = app.topic(
         settings.topic(topics.INGRESS_RAW), value_serializer="raw", key_serializer="raw"
     )

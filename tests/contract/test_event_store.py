@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from hub.adapters.memory import InMemoryEventStore
 from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.schema import outbox
 from hub.domain.events import CanonicalEvent
+from hub.services.ports import EventStore
 from tests.unit.canonical import EVENT_TIME, VICTIM, canonical_event, dash_event
 
 TOPIC = "test.hub.events.v1"
@@ -29,50 +31,32 @@ def numbered(n: int) -> list[CanonicalEvent]:
 
 
 class EventStoreContract:
-    @pytest.fixture
-    def engine(self) -> Engine:
-        raise NotImplementedError
+    """What every event store does, whatever keeps it."""
 
     @pytest.fixture
-    def store(self, engine: Engine) -> SqlEventStore:
-        return SqlEventStore(engine)
+    def store(self) -> EventStore:
+        raise NotImplementedError
 
     # --- append ---------------------------------------------------------------------------
 
-    def test_append_stores_the_event_and_exactly_one_outbox_row(
-        self, store: SqlEventStore, engine: Engine
-    ) -> None:
+    def test_append_stores_the_event_and_exactly_one_outbox_row(self, store: EventStore) -> None:
         e = dash_event(16)
         result = store.append(e, "hash-1", TOPIC)
         assert (result.hub_id, result.stored, result.same_content) == (e.hub_id, True, True)
         assert store.count() == 1
-        assert outbox_rows(engine) == 1
+        assert store.unpublished_count() == 1
         [row] = store.pending_outbox()
         assert (row.topic, row.key) == (TOPIC, VICTIM)
         assert CanonicalEvent.from_json(row.value) == e
 
-    def test_event_and_outbox_row_are_written_together_or_not_at_all(
-        self, store: SqlEventStore, engine: Engine
-    ) -> None:
-        # An outbox row already claiming event seq 1 makes the outbox insert of the first
-        # event fail after its event row was inserted: the event row must be rolled back.
-        with engine.begin() as conn:
-            conn.execute(insert(outbox).values(event_seq=1, topic=TOPIC, key="k", value="{}"))
-        e = canonical_event()
-        with pytest.raises(IntegrityError):
-            store.append(e, "hash-1", TOPIC)
-        assert store.count() == 0
-        assert store.get(e.hub_id) is None
-        assert outbox_rows(engine) == 1
-
-    def test_stored_event_reads_back_equal(self, store: SqlEventStore) -> None:
+    def test_stored_event_reads_back_equal(self, store: EventStore) -> None:
         e = dash_event(9, consent_ref="TEST-C-1")
         store.append(e, "hash-1", TOPIC)
         assert store.get(e.hub_id) == e
         assert store.get("00000000-0000-0000-0000-000000000000") is None
 
     def test_read_returns_events_in_append_order_with_increasing_seqs(
-        self, store: SqlEventStore
+        self, store: EventStore
     ) -> None:
         appended = numbered(5)
         for e in appended:
@@ -84,34 +68,50 @@ class EventStoreContract:
         assert [e for _, e in store.read(after_seq=seqs[1], limit=2)] == appended[2:4]
         assert store.read(after_seq=seqs[-1]) == []
 
-    def test_read_all_returns_every_event_in_append_order(self, store: SqlEventStore) -> None:
+    def test_read_all_returns_every_event_in_append_order(self, store: EventStore) -> None:
         appended = numbered(5)
         for e in appended:
             store.append(e, f"hash-{e.source_id}", TOPIC)
         assert list(store.read_all(batch=2)) == appended
         assert list(store.read_all()) == appended
 
-    def test_empty_store_reads_nothing(self, store: SqlEventStore) -> None:
+    def test_empty_store_reads_nothing(self, store: EventStore) -> None:
         assert store.count() == 0
         assert store.read() == []
         assert list(store.read_all()) == []
         assert store.pending_outbox() == []
         assert store.unpublished_count() == 0
 
+    def test_a_subjects_events_come_oldest_first_by_event_time(self, store: EventStore) -> None:
+        appended = numbered(3)  # event times run backwards
+        other = canonical_event("TEST-OTHER", victim="st_testvictimsamsample")
+        for e in [*appended, other]:
+            store.append(e, f"hash-{e.source_id}", TOPIC)
+        assert store.for_subject(VICTIM) == appended[::-1]
+        assert store.for_subject(VICTIM, limit=2) == appended[::-1][:2]
+        assert store.for_subject("st_testnobodyexample") == []
+
+    def test_events_of_given_types_come_in_store_order(self, store: EventStore) -> None:
+        first, second = numbered(2)
+        dash = dash_event(14)
+        for e in (first, dash, second):
+            store.append(e, f"hash-{e.source_id}", TOPIC)
+        assert list(store.of_types(["police.incident"], batch=1)) == [first, second]
+        assert list(store.of_types(["risk.dash", "police.incident"])) == [first, dash, second]
+        assert list(store.of_types(["referral.made"])) == []
+
     # --- repeats ----------------------------------------------------------------------------
 
-    def test_repeat_with_same_content_is_stored_once(
-        self, store: SqlEventStore, engine: Engine
-    ) -> None:
+    def test_repeat_with_same_content_is_stored_once(self, store: EventStore) -> None:
         e = canonical_event()
         store.append(e, "hash-1", TOPIC)
         again = store.append(e, "hash-1", TOPIC)
         assert (again.hub_id, again.stored, again.same_content) == (e.hub_id, False, True)
         assert store.count() == 1
-        assert outbox_rows(engine) == 1
+        assert store.unpublished_count() == 1
 
     def test_repeat_with_different_content_is_reported_and_not_stored(
-        self, store: SqlEventStore, engine: Engine
+        self, store: EventStore
     ) -> None:
         e = canonical_event()
         store.append(e, "hash-1", TOPIC)
@@ -120,11 +120,9 @@ class EventStoreContract:
         assert (result.stored, result.same_content) == (False, False)
         assert store.get(e.hub_id) == e
         assert store.count() == 1
-        assert outbox_rows(engine) == 1
+        assert store.unpublished_count() == 1
 
-    def test_same_source_id_from_another_agency_is_another_event(
-        self, store: SqlEventStore
-    ) -> None:
+    def test_same_source_id_from_another_agency_is_another_event(self, store: EventStore) -> None:
         police = canonical_event("TEST-42", agency_id="TEST-POLICE-A")
         health = canonical_event("TEST-42", agency_id="TEST-AE-A", agency_type="health_ae")
         assert store.append(police, "hash-1", TOPIC).stored
@@ -132,7 +130,7 @@ class EventStoreContract:
         assert store.count() == 2
         assert store.get(health.hub_id) == health
 
-    def test_append_many_stores_a_batch_once_in_order(self, store: SqlEventStore) -> None:
+    def test_append_many_stores_a_batch_once_in_order(self, store: EventStore) -> None:
         first, second = numbered(2)
         store.append(first, "hash-first", TOPIC)
         results = store.append_many(
@@ -152,7 +150,7 @@ class EventStoreContract:
 
     # --- outbox -----------------------------------------------------------------------------
 
-    def test_outbox_rows_are_pending_until_marked_published(self, store: SqlEventStore) -> None:
+    def test_outbox_rows_are_pending_until_marked_published(self, store: EventStore) -> None:
         appended = numbered(3)
         for e in appended:
             store.append(e, f"hash-{e.source_id}", TOPIC)
@@ -177,7 +175,7 @@ class EventStoreContract:
     # --- time ---------------------------------------------------------------------------------
 
     def test_times_with_a_non_utc_offset_come_back_as_the_same_instant(
-        self, store: SqlEventStore
+        self, store: EventStore
     ) -> None:
         event_time = datetime(2026, 3, 1, 23, 30, 15, 250, tzinfo=timezone(timedelta(hours=2)))
         recorded_at = datetime(2026, 3, 1, 17, 0, tzinfo=timezone(timedelta(hours=-5)))
@@ -191,13 +189,49 @@ class EventStoreContract:
         assert read_back.time == event_time
 
 
-class TestSqliteEventStore(EventStoreContract):
+class SqlEventStoreContract(EventStoreContract):
+    @pytest.fixture
+    def engine(self) -> Engine:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, engine: Engine) -> EventStore:
+        return SqlEventStore(engine)
+
+    def test_one_append_writes_one_row_in_the_outbox_table(
+        self, store: EventStore, engine: Engine
+    ) -> None:
+        store.append(canonical_event(), "hash-1", TOPIC)
+        assert outbox_rows(engine) == store.unpublished_count() == 1
+
+    def test_event_and_outbox_row_are_written_together_or_not_at_all(
+        self, store: EventStore, engine: Engine
+    ) -> None:
+        # An outbox row already claiming event seq 1 makes the outbox insert of the first
+        # event fail after its event row was inserted: the event row must be rolled back.
+        with engine.begin() as conn:
+            conn.execute(insert(outbox).values(event_seq=1, topic=TOPIC, key="k", value="{}"))
+        e = canonical_event()
+        with pytest.raises(IntegrityError):
+            store.append(e, "hash-1", TOPIC)
+        assert store.count() == 0
+        assert store.get(e.hub_id) is None
+        assert outbox_rows(engine) == 1
+
+
+class TestInMemoryEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self) -> EventStore:
+        return InMemoryEventStore()
+
+
+class TestSqliteEventStore(SqlEventStoreContract):
     @pytest.fixture
     def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
 
 
-class TestPostgresEventStore(EventStoreContract):
+class TestPostgresEventStore(SqlEventStoreContract):
     @pytest.fixture
     def engine(self, postgres_engine: Engine) -> Engine:
         return postgres_engine

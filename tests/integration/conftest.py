@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from hub.adapters.kafka.embedded import EmbeddedBroker, free_port, stop_process
 from hub.adapters.kafka.topics import ensure_topics
 from hub.adapters.sql.db import scratch_schema
+from hub.bootstrap import Services
 from hub.entrypoints.api.app import create_app
-from hub.entrypoints.api.deps import Services
 from hub.entrypoints.stack import child_env, start_worker
 from hub.settings import Settings
 
@@ -117,7 +117,7 @@ def running_hub(hub_settings: Settings) -> Iterator[RunningHub]:
 
 def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
     """A worker process and an API process (with its relay) on these settings."""
-    from hub.entrypoints.api.app import build_services
+    from hub.bootstrap import build_services
 
     build_services(hub_settings).engine.dispose()  # schema and keys exist before both start
     port = free_port()

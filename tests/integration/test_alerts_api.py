@@ -27,9 +27,10 @@ from hub.adapters.sql.alerts import AlertQuery, changes_since
 from hub.adapters.sql.families import find_family
 from hub.adapters.sql.schema import alerts as alerts_table
 from hub.adapters.sql.schema import outbox
+from hub.bootstrap import build_services
 from hub.domain import internal
 from hub.entrypoints.api import alert_stream
-from hub.entrypoints.api.app import build_services, create_app
+from hub.entrypoints.api.app import create_app
 from hub.settings import Settings
 from tests import builders as b
 from tests.integration.conftest import Api, RunningHub, wait_for

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from hub.adapters.kafka import topics
 from hub.adapters.sql.schema import events, processed_events, subject_tokens
-from hub.entrypoints.api.app import build_services
+from hub.bootstrap import build_services
 from hub.entrypoints.stack import child_env
 from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.pipeline.projector import family_of_token

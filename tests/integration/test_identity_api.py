@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.adapters.memory import InMemoryAuditLog
+from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES
 from hub.domain import internal
+from hub.entrypoints.api.app import create_app
 from hub.pipeline.linking import Linker
+from hub.settings import Settings
 from tests.integration.conftest import Api
 
 # One person sent twice without a shared strong identifier: same name, birth date, postcode.
@@ -28,6 +35,21 @@ ALEX_BY_AE = {
     "role": "victim", "name": "alex  EXAMPLE", "date_of_birth": "1990-01-01",
     "postcode": "zz991aa", "identifiers": {"nhs_number": "9990000011"},
 }  # fmt: skip
+
+
+# The audit log is an in-memory fake passed in through the bootstrap (not patched), so a
+# test can make it fail; the SQL audit store has its own contract suite.
+@pytest.fixture
+def audit_log() -> InMemoryAuditLog:
+    return InMemoryAuditLog()
+
+
+@pytest.fixture
+def api(tmp_path: Path, audit_log: InMemoryAuditLog) -> Iterator[Api]:
+    settings = Settings(data_dir=tmp_path)
+    app = create_app(settings, build_services(settings, audit=audit_log))
+    with TestClient(app) as client:
+        yield Api(client, app.state.services)
 
 
 def send(api: Api, agency: str, agency_type: str, event: dict[str, Any]) -> None:
@@ -174,15 +196,10 @@ def test_unknown_and_malformed_match_ids(api: Api) -> None:
 
 
 def test_a_decision_is_not_taken_when_it_cannot_be_audited(
-    api: Api, match_id: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, match_id: str, audit_log: InMemoryAuditLog
 ) -> None:
-    from audit.chain import AuditError
-
-    def broken(*_a: Any, **_k: Any) -> None:
-        raise AuditError("audit store unavailable (test)")
-
-    monkeypatch.setattr(api.services.audit, "append", broken)
+    audit_log.unavailable = True
     r = post(api, match_id, "confirm")
     assert r.status_code == 503
-    monkeypatch.undo()
+    audit_log.unavailable = False
     assert matches(api, "open")[0]["status"] == "open"

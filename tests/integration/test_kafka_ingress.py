@@ -19,9 +19,9 @@ from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.kafka import topics
 from hub.adapters.sql.schema import events
+from hub.bootstrap import build_services
 from hub.contract.kafka_clients import producer_tuning
 from hub.contract.sealing import SCHEME, seal, unseal
-from hub.entrypoints.api.app import build_services
 from hub.pipeline.projector import family_of_token
 from hub.settings import Settings
 from producers.kafka_producer import KafkaHubProducer

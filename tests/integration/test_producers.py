@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import free_port
 from hub.adapters.sql.schema import events
-from hub.entrypoints.api.app import build_services
+from hub.bootstrap import build_services
 from hub.entrypoints.stack import child_env
 from producers.http_client import HubClient
 from producers.send import main as hub_send

@@ -17,7 +17,7 @@ from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import free_port, stop_process
 from hub.adapters.sql.db import make_engine
 from hub.adapters.sql.schema import alerts, events, processed_events
-from hub.entrypoints.api.app import build_services
+from hub.bootstrap import build_services
 from hub.entrypoints.stack import Stack, child_env
 from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.pipeline.replay import state_digest

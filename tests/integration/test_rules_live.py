@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hub.entrypoints.api.app import build_services
+from hub.bootstrap import build_services
 from hub.settings import Settings
 from tests import builders as b
 from tests.integration.conftest import RunningHub, running_hub_for, wait_for

@@ -15,8 +15,8 @@ from hub.adapters.crypto.keys import load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.kafka import topics
 from hub.adapters.sql.schema import events
+from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES
-from hub.entrypoints.api.app import build_services
 from hub.entrypoints.stack import child_env
 from hub.pipeline.projector import family_of_token
 from tests import builders as b

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.adapters.kafka.binding import RawRecord
+from hub.bootstrap import build_services
 from hub.contract.signing import sign
-from hub.entrypoints.api.app import build_services
 from hub.services.kafka_ingress import CachedDirectory, KafkaIngress, Outcome, rejection_headers
 from hub.settings import Settings
 from tests import builders as b

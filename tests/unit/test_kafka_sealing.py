@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.adapters.kafka.binding import RawRecord
+from hub.bootstrap import build_services
 from hub.contract.sealing import (
     SEALED_HEADER,
     SealError,
@@ -23,7 +24,6 @@ from hub.contract.sealing import (
     seal,
     unseal,
 )
-from hub.entrypoints.api.app import build_services
 from hub.services.kafka_ingress import CachedDirectory, KafkaIngress, rejection_headers
 from hub.settings import Settings
 from producers.kafka_producer import KafkaHubProducer, encode, sealed, signed

@@ -13,32 +13,22 @@ alert, so the decision is audited before it is stored (503 and nothing stored if
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from hub.adapters.kafka import topics
-from hub.adapters.sql.alerts import get_alert
 from hub.adapters.sql.principals import Principal
-from hub.domain import alert_lifecycle as lifecycle
-from hub.entrypoints.api.alerts import Purpose, area_in_scope, marac_only, screen
 from hub.entrypoints.api.decisions import record_decision
-from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
+from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, Services, ServicesDep
 from hub.entrypoints.api.errors import validation_error
-from hub.services.disclosure import PolicyPoint
+from hub.services.access import Purpose
+from hub.services.alert_decisions import Decided, decide
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
 ALERT_ID = r"^[0-9a-f-]{36}$"
-
-
-class Decided(BaseModel):
-    alert_id: str
-    action: str
-    hub_id: str
-    status: str  # what the alert's status becomes once the worker applies the decision
 
 
 class AgendaIn(BaseModel):
@@ -51,74 +41,13 @@ class DismissIn(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
-def _decide(
-    services: Services, policy: PolicyPoint, principal: Principal, alert_id: str, verb: str,
-    purpose: str, extra: dict[str, Any],
-) -> tuple[Decided, bool]:  # fmt: skip
-    """Check, audit, store the decision event; (answer, was it a repeat)."""
-    alert = get_alert(services.engine, alert_id)
-    if alert is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
-    area_in_scope(principal, alert.area)
-    screened = screen(services, policy, principal, purpose, [alert])
-    if not screened.shown:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "this alert rests on events the sharing policy does not show you, so you cannot "
-            "act on it: " + "; ".join(screened.refusals),
-        )
-    store = services.ingress.store
-    pending = [e for i in lifecycle.pending_ids(alert_id, alert.revision) if (e := store.get(i))]
-    mine = next((e for e in pending if e.type == lifecycle.ACTIONS[verb].event_type), None)
-    now = datetime.now(UTC)
-    subject = lifecycle.acting_subject(
-        alert.victim_token, alert.subject_tokens, screened.triggers[alert_id]
-    )
-    event = lifecycle.decision_event(
-        verb, alert_id, alert.revision, subject, principal.principal_id, principal.role, now, extra
-    )
-    if mine is not None and lifecycle.content_hash(mine) == lifecycle.content_hash(event):
-        # the same person sending the same decision again (a retry): the same answer
-        return Decided(
-            alert_id=alert_id, action=verb, hub_id=mine.hub_id,
-            status=lifecycle.ACTIONS[verb].status,
-        ), True  # fmt: skip
-    current, detail = lifecycle.effective_status(alert.status, alert.status_detail, pending)
-    meeting = extra.get("meeting_date")
-    try:
-        lifecycle.check(
-            verb, current, detail, None if meeting is None else date.fromisoformat(meeting)
-        )
-    except lifecycle.LifecycleConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    # Audited before it is stored (fail closed): acting on an alert rests on reading it.
-    policy.audit(
-        principal, purpose, f"POST /v1/alerts/{alert_id}/{verb}", screened.decisions,
-        list(alert.subject_tokens), [alert_id, event.hub_id], ["alert_id", "status"],
-        f"alert {verb}",
-    )  # fmt: skip
-    result = store.append(
-        event, lifecycle.content_hash(event), services.settings.topic(topics.EVENTS)
-    )
-    if not result.stored and not result.same_content:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            "someone else took this decision on this alert a moment ago; read it again",
-        )
-    return Decided(
-        alert_id=alert_id, action=verb, hub_id=event.hub_id, status=lifecycle.ACTIONS[verb].status
-    ), not result.stored  # fmt: skip
-
-
 async def _decision_route(
-    principal: Principal, services: Services, policy: PolicyPoint, response: Response,
-    alert_id: str, verb: str, purpose: Purpose, extra: dict[str, Any],
+    principal: Principal, services: Services, response: Response, alert_id: str, verb: str,
+    purpose: Purpose, extra: dict[str, Any],
 ) -> Decided:  # fmt: skip
-    marac_only(principal, "act on alerts")
     return await record_decision(
-        services, response,
-        lambda: _decide(services, policy, principal, alert_id, verb, purpose.value, extra),
-    )  # fmt: skip
+        services, response, decide, services, principal, alert_id, verb, purpose.value, extra
+    )
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -131,37 +60,37 @@ DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 AlertIdPath = Path(pattern=ALERT_ID)
 DECISION = {"status_code": status.HTTP_202_ACCEPTED, "response_model": Decided,
-            "responses": DECISION_RESPONSES}  # fmt: skip
+            "responses": DECISION_RESPONSES, "dependencies": [THROUGH_POLICY_POINT]}  # fmt: skip
 
 
 @router.post("/alerts/{alert_id}/acknowledge", **DECISION)  # type: ignore[arg-type]
 async def acknowledge_alert(
-    principal: PrincipalDep, services: ServicesDep, policy: PolicyDep, response: Response,
+    principal: PrincipalDep, services: ServicesDep, response: Response,
     alert_id: str = AlertIdPath, purpose: Purpose = Purpose.marac_case_preparation,
 ) -> Decided:  # fmt: skip
     """The chair or coordinator has seen the alert and holds it (a new alert only)."""
     return await _decision_route(
-        principal, services, policy, response, alert_id, "acknowledge", purpose, {}
+        principal, services, response, alert_id, "acknowledge", purpose, {}
     )
 
 
 @router.post("/alerts/{alert_id}/agenda", **DECISION)  # type: ignore[arg-type]
 async def add_alert_to_agenda(
-    principal: PrincipalDep, services: ServicesDep, policy: PolicyDep, response: Response,
+    principal: PrincipalDep, services: ServicesDep, response: Response,
     alert_id: str = AlertIdPath, purpose: Purpose = Purpose.marac_case_preparation,
     body: Annotated[AgendaIn | None, Body()] = None,
 ) -> Decided:  # fmt: skip
     """Put the case on the Marac agenda (the next meeting, or ``meeting_date``)."""
     meeting = None if body is None or body.meeting_date is None else body.meeting_date.isoformat()
     return await _decision_route(
-        principal, services, policy, response, alert_id, "agenda", purpose,
+        principal, services, response, alert_id, "agenda", purpose,
         {"meeting_date": meeting},
     )  # fmt: skip
 
 
 @router.post("/alerts/{alert_id}/dismiss", **DECISION)  # type: ignore[arg-type]
 async def dismiss_alert(
-    principal: PrincipalDep, services: ServicesDep, policy: PolicyDep, response: Response,
+    principal: PrincipalDep, services: ServicesDep, response: Response,
     alert_id: str = AlertIdPath, purpose: Purpose = Purpose.marac_case_preparation,
     body: Annotated[DismissIn | None, Body()] = None,
 ) -> Decided:  # fmt: skip
@@ -171,6 +100,6 @@ async def dismiss_alert(
     if body is None:  # no body at all: name the field to send, as for an empty one
         raise validation_error(("reason",), "Field required: say why", "missing")
     return await _decision_route(
-        principal, services, policy, response, alert_id, "dismiss", purpose,
+        principal, services, response, alert_id, "dismiss", purpose,
         {"reason": body.reason},
     )  # fmt: skip

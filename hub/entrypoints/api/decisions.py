@@ -1,32 +1,29 @@
 """Decisions people take in the hub (alert lifecycle, identity matches) are stored as hub
-events: audited first, stored once, then the relay is woken to publish them."""
+events by a service (audited first, stored once); the route then answers and wakes the relay
+to publish them. An audit failure reaches the app's handler (503, nothing stored)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Response
+from starlette.concurrency import run_in_threadpool
 
-from audit.chain import AuditError
-from hub.entrypoints.api.alerts import audit_unavailable
 from hub.entrypoints.api.deps import Services
 
 T = TypeVar("T")
 
 
 async def record_decision(
-    services: Services, response: Response, decide: Callable[[], tuple[T, bool]]
+    services: Services, response: Response, decide: Callable[..., tuple[T, bool]], *args: Any
 ) -> T:
-    """Run ``decide`` (returns the answer and whether it was a repeat) off the event loop;
-    503 if the audit log could not be written; a repeat is answered with Hub-Duplicate."""
-    try:
-        out, repeat = await asyncio.to_thread(decide)
-    except AuditError:
-        raise audit_unavailable() from None
+    """Run ``decide(*args)`` (the answer and whether it was a repeat) off the event loop; a
+    repeat is answered with Hub-Duplicate, anything new wakes the relay (on the loop: its
+    wake-up event is not thread-safe)."""
+    out, repeat = await run_in_threadpool(decide, *args)
     if repeat:
         response.headers["Hub-Duplicate"] = "true"
-    elif services.relay is not None:
-        services.relay.wake()
+    else:
+        services.wake_relay()
     return out

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from hub.contract import EVENT_CLASSES, IncomingEvent
 from hub.contract.parse import InvalidEvent, error_entry, parse_event
 from hub.entrypoints.api.deps import PrincipalDep, ServicesDep
-from hub.entrypoints.api.errors import validation_error
-from hub.services.ingress import EventIdConflict, EventRejected, IngressError, NotAllowedToSend
+from hub.services.ingress import EventIdConflict, IngressError, NotAllowedToSend
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -59,20 +59,17 @@ async def post_event(
     """Accept one event. Answers 202 only once the event is stored; a resend of the same id
     (same content) gets the same answer, with the header `Hub-Duplicate: true`."""
     ingress = services.ingress
-    try:
-        canonical, content_hash = ingress.prepare(event, principal, datetime.now(UTC))
-        result = await services.appender.append(canonical, content_hash, ingress.events_topic)
-        receipt = ingress.receipt(event, result)
-    except NotAllowedToSend as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except EventIdConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except EventRejected as exc:
-        raise validation_error(exc.field_path, str(exc), "value_error.rejected") from None
+    # prepare reads and writes subject keys (SQL): off the event loop. The append stays on
+    # it, so concurrent requests still meet in the writer thread's group commit.
+    canonical, content_hash = await run_in_threadpool(
+        ingress.prepare, event, principal, datetime.now(UTC)
+    )
+    result = await services.appender.append(canonical, content_hash, ingress.events_topic)
+    receipt = ingress.receipt(event, result)  # EventIdConflict: the app's handler answers 409
     if receipt.duplicate:
         response.headers["Hub-Duplicate"] = "true"
-    elif services.relay is not None:
-        services.relay.wake()
+    else:
+        services.wake_relay()
     return EventAccepted(id=receipt.id, hub_id=receipt.hub_id)
 
 

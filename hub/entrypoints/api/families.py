@@ -24,180 +24,25 @@ match splits the family and gives the old id back.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from audit.chain import AuditError
-from consent.decision import Decision
-from consent.policy import MARAC_ROLES
-from hub.adapters.sql.families import events_by_id, events_naming, family_of_token, find_family
-from hub.adapters.sql.principals import Principal
-from hub.domain.areas import victim_area
-from hub.domain.events import CanonicalEvent
-from hub.domain.family import Entry, FamilyProjection
-from hub.domain.reports import window_counts
-from hub.entrypoints.api.alerts import Purpose, audit_unavailable
-from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
-from hub.services.disclosure import PolicyPoint
+from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, ServicesDep
+from hub.services.access import Purpose
+from hub.services.families import (
+    FAMILY_ID,
+    TOKEN,
+    FamilyOut,
+    Moved,
+    SubjectFamily,
+    family_view,
+    subject_family,
+)
 
 router = APIRouter(prefix="/v1", tags=["families"])
-
-FAMILY_ID = r"^f_[a-z2-7]{32}$"
-TOKEN = r"^st_[a-z2-7]{32}$"
-SHOWN_WITH = {"time", "subjects"}  # views without these are "involvement only"
-NAME_FIELDS = ["members.names"]
-
-
-class Involvement(BaseModel):
-    hub_id: str
-    type: str
-    agency_id: str
-
-
-class FamilyOut(BaseModel):
-    family_id: str
-    members: dict[str, Any]
-    relations: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
-    involvement: list[Involvement]
-    risk: dict[str, Any]
-    markers: dict[str, Any]
-    needs: dict[str, Any]
-    agencies: list[dict[str, Any]]
-    marac: dict[str, Any]
-    alerts: dict[str, Any]
-    rule_counts: dict[str, Any]
-    withheld: int
-    refusals: list[str]
-    audit_record_id: str | None
-
-
-class SubjectFamily(BaseModel):
-    subject: str
-    family_id: str
-    audit_record_id: str | None
-
-
-def people_only(principal: Principal) -> None:
-    if principal.kind != "person":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "agency systems send events; people read")
-
-
-def visible_entry(entry: Entry, decision: Decision) -> Entry | None:
-    """The entry as the reader may see it, or None when it is involvement only."""
-    if not SHOWN_WITH.issubset(decision.fields):
-        return None
-    if decision.view == "full":
-        return entry
-    allowed = set(decision.fields)
-    return replace(entry, facts={k: v for k, v in entry.facts.items() if k in allowed})
-
-
-class Screened:
-    """The family as this reader may see it, with the decisions that say so."""
-
-    def __init__(
-        self,
-        p: FamilyProjection,
-        decided: list[tuple[Entry, Decision]],
-        stored: dict[str, CanonicalEvent],
-    ) -> None:
-        self.stored = stored
-        shown: list[Entry] = []
-        self.involvement: list[Involvement] = []
-        self.refusals: set[str] = set()
-        self.withheld = 0
-        for entry, decision in decided:
-            if not decision.shared:
-                self.withheld += 1
-                self.refusals.add(decision.reason)
-                continue
-            seen = visible_entry(entry, decision)
-            if seen is None:
-                self.involvement.append(Involvement(
-                    hub_id=entry.hub_id, type=entry.type, agency_id=entry.agency_id
-                ))  # fmt: skip
-            else:
-                shown.append(seen)
-        self.involvement.sort(key=lambda x: (x.agency_id, x.type, x.hub_id))
-        self.withheld += len(p.timeline) - len(decided)  # entries whose event is missing
-        self.projection = FamilyProjection(p.family_id, tuple(shown), p.clock)
-        self.decisions = [d for _e, d in decided]
-
-    def shared_tokens(self) -> list[str]:
-        """Tokens of the people named by the events shared with the reader."""
-        ids = {d.hub_id for d in self.decisions if d.shared}
-        return sorted({s.token for i in ids if i in self.stored for s in self.stored[i].subjects})
-
-
-def screen(
-    policy: PolicyPoint, principal: Principal, purpose: str, p: FamilyProjection,
-    stored: dict[str, CanonicalEvent],
-) -> Screened:  # fmt: skip
-    """Decide every timeline entry on its stored event."""
-    pairs = [(e, stored[e.hub_id]) for e in p.timeline if e.hub_id in stored]
-    decisions = policy.decide(principal, purpose, [ev for _e, ev in pairs])
-    decided = [(e, d) for (e, _ev), d in zip(pairs, decisions, strict=True)]
-    return Screened(p, decided, stored)
-
-
-def screen_family(
-    services: Services, policy: PolicyPoint, principal: Principal, purpose: str,
-    p: FamilyProjection,
-) -> Screened:  # fmt: skip
-    """The family as this reader may see it, deciding on the stored events."""
-    return screen(
-        policy, principal, purpose, p,
-        events_by_id(services.engine, [e.hub_id for e in p.timeline]),
-    )  # fmt: skip
-
-
-def _view(
-    services: Services, policy: PolicyPoint, principal: Principal, purpose: str,
-    state: dict[str, Any], now: datetime,
-) -> FamilyOut:  # fmt: skip
-    """The family view for this reader, audited before it is returned (raises AuditError)."""
-    p = FamilyProjection.from_dict(state)
-    seen = screen_family(services, policy, principal, purpose, p)
-    visible = seen.projection
-    views = visible.to_dict()
-    book = services.areas
-    counts = window_counts(visible, victim_area(visible, book), now) if visible.timeline else {}
-    marac = principal.role in MARAC_ROLES
-    shared = {d.hub_id for d in seen.decisions if d.shared}
-    tokens = seen.shared_tokens()
-    fields = sorted({f for d in seen.decisions if d.shared for f in d.fields})
-    record_id = None
-    if seen.decisions:
-        record_id = policy.audit(
-            principal, purpose, f"GET /v1/families/{p.family_id}", seen.decisions, tokens,
-            sorted(shared), fields + (NAME_FIELDS if marac and visible.timeline else []),
-        )  # fmt: skip
-    members = views["members"]
-    if marac:
-        names = services.vault.names(t for m in members.values() for t in m["tokens"])
-        for m in members.values():
-            m["names"] = {t: names[t] for t in m["tokens"] if t in names}
-    return FamilyOut(
-        family_id=p.family_id, members=members, relations=views["relations"],
-        timeline=[_entry_out(e) for e in visible.timeline], involvement=seen.involvement,
-        risk=views["risk"], markers=views["markers"], needs=views["needs"],
-        agencies=views["agencies"], marac=views["marac"], alerts=views["alerts"],
-        rule_counts=counts, withheld=seen.withheld, refusals=sorted(seen.refusals),
-        audit_record_id=record_id,
-    )  # fmt: skip
-
-
-def _entry_out(e: Entry) -> dict[str, Any]:
-    out = e.to_dict()
-    out.pop("recorded_at", None)  # when the hub learnt it: not the reader's business
-    return out
 
 
 @router.get(
@@ -210,55 +55,29 @@ def _entry_out(e: Entry) -> dict[str, Any]:
         404: {"description": "No such family"},
         503: {"description": "The disclosure could not be audited, so nothing is shown"},
     },
+    dependencies=[THROUGH_POLICY_POINT],
 )
 async def get_family(
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
-    policy: PolicyDep,
     family_id: str = Path(pattern=FAMILY_ID),
     purpose: Purpose = Purpose.marac_case_preparation,
 ) -> Any:
     """The family as this reader may see it (see the module docstring)."""
-    people_only(principal)
-    found = await asyncio.to_thread(find_family, services.engine, family_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no family {family_id}")
-    if found.moved_to is not None:
+    found = await run_in_threadpool(family_view, services, principal, purpose.value, family_id)
+    if isinstance(found, Moved):
         query = f"?{request.url.query}" if request.url.query else ""
         return JSONResponse(
             {
-                "detail": f"family {family_id} was merged into {found.moved_to}",
+                "detail": f"family {family_id} was merged into {found.merged_into}",
                 "family_id": family_id,
-                "merged_into": found.moved_to,
+                "merged_into": found.merged_into,
             },
             status_code=status.HTTP_307_TEMPORARY_REDIRECT,
-            headers={"Location": f"/v1/families/{found.moved_to}{query}"},
+            headers={"Location": f"/v1/families/{found.merged_into}{query}"},
         )
-    assert found.state is not None
-    try:
-        return await asyncio.to_thread(
-            _view, services, policy, principal, purpose.value, found.state, datetime.now(UTC)
-        )
-    except AuditError:
-        raise audit_unavailable() from None
-
-
-def _subject_family(
-    services: Services, policy: PolicyPoint, principal: Principal, purpose: str, token: str
-) -> SubjectFamily | None:
-    family = family_of_token(services.engine, token)
-    if family is None:
-        return None
-    held = events_naming(services.engine, token)
-    decisions = policy.decide(principal, purpose, held)
-    if not any(d.shared for d in decisions):
-        return None  # the reader may see nothing about this person: as if unknown
-    record_id = policy.audit(
-        principal, purpose, f"GET /v1/subjects/{token}/family", decisions, [token],
-        [d.hub_id for d in decisions if d.shared], ["family_id"],
-    )  # fmt: skip
-    return SubjectFamily(subject=token, family_id=family, audit_record_id=record_id)
+    return found
 
 
 @router.get(
@@ -270,26 +89,14 @@ def _subject_family(
         404: {"description": "The hub knows nothing about this subject that you may see"},
         503: {"description": "The disclosure could not be audited, so nothing is shown"},
     },
+    dependencies=[THROUGH_POLICY_POINT],
 )
 async def get_subject_family(
     principal: PrincipalDep,
     services: ServicesDep,
-    policy: PolicyDep,
     token: str = Path(pattern=TOKEN),
     purpose: Purpose = Purpose.marac_case_preparation,
 ) -> SubjectFamily:
     """The current family id of a subject: answered when the reader may see at least one
     event naming the subject (any view), and audited."""
-    people_only(principal)
-    try:
-        found = await asyncio.to_thread(
-            _subject_family, services, policy, principal, purpose.value, token
-        )
-    except AuditError:
-        raise audit_unavailable() from None
-    if found is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            "the hub holds nothing about this subject that you may see",
-        )
-    return found
+    return await run_in_threadpool(subject_family, services, principal, purpose.value, token)

@@ -7,15 +7,14 @@ import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response
 
-from audit.chain import AuditError
 from audit.ig import IG_QUERY, SAR_COLUMNS, Criteria
 from audit.igstore import IG_PURPOSE, IgReports
 from hub.adapters.sql.principals import Principal
-from hub.entrypoints.api.alerts import audit_unavailable
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.services.disclosure import PolicyPoint
+from hub.services.errors import Forbidden
 
 router = APIRouter(prefix="/v1/ig", tags=["information governance"])
 
@@ -33,17 +32,13 @@ async def _audited(
 ) -> IgReports:  # fmt: skip
     """Refuse anyone but an IG officer; record the query; hand back the reports to answer."""
     if principal.kind != "person" or principal.role != "ig_officer":
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"role '{principal.role}' may not query the audit log; that is for IG officers",
+        raise Forbidden(
+            f"role '{principal.role}' may not query the audit log; that is for IG officers"
         )
-    try:
-        await asyncio.to_thread(
-            policy.audit, principal, IG_PURPOSE, action, [], subjects or [], [], fields or [],
-            IG_QUERY,
-        )  # fmt: skip
-    except AuditError:
-        raise audit_unavailable() from None
+    await asyncio.to_thread(
+        policy.audit, principal, IG_PURPOSE, action, [], subjects or [], [], fields or [],
+        IG_QUERY,
+    )  # fmt: skip
     return IgReports(services.audit, services.ingress.store)
 
 

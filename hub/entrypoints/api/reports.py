@@ -6,8 +6,7 @@ draws them; docs/reports.md explains the ranking).
 - ``GET /v1/reports/central-list?area=&week=``: the week's most vulnerable victims and most
   dangerous perpetrators in a Marac area.
 
-Each family is screened as the family view screens it (hub/entrypoints/api/families.py): the report
-is
+Each family is screened as the family view screens it (hub/services/families.py): the report is
 drawn from the events the sharing policy shares with the reader, so an event it withholds
 (a consent withdrawn, say) counts for nothing. A reader bound to an area sees that area only.
 Names come from the sealed vault. The disclosure (the families listed, their people and the
@@ -21,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from audit.chain import AuditError
 from consent.decision import Decision
 from hub.adapters.sql.families import iter_family_states
 from hub.adapters.sql.principals import Principal
@@ -32,10 +30,12 @@ from hub.contract.parse import error_entry
 from hub.domain.areas import AreaBook, victim_area
 from hub.domain.family import FamilyProjection
 from hub.domain.reports import ReportError, Week, central_list, repeat_report, upto
-from hub.entrypoints.api.alerts import AREA, Purpose, area_in_scope, audit_unavailable, marac_only
+from hub.entrypoints.api.alerts import AREA
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
-from hub.entrypoints.api.families import Screened, screen_family
+from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.disclosure import PolicyPoint
+from hub.services.errors import Unusable
+from hub.services.families import Screened, screen_family
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -123,10 +123,8 @@ def _central(
     return _disclose(services, policy, principal, purpose, action, seen, listed, tokens, body)
 
 
-def _unusable(field: str, msg: str, kind: str = "value_error") -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, [error_entry(("query", field), msg, kind)]
-    )
+def _unusable(field: str, msg: str, kind: str = "value_error") -> Unusable:
+    return Unusable(msg, [error_entry(("query", field), msg, kind)])
 
 
 @router.get("/repeat", response_model=Report, responses=RESPONSES)
@@ -144,12 +142,9 @@ async def get_repeat_report(
     area = area_in_scope(principal, area)
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    try:
-        return await asyncio.to_thread(
-            _repeat, services, policy, principal, purpose.value, area, min_links, as_of
-        )
-    except AuditError:
-        raise audit_unavailable() from None
+    return await asyncio.to_thread(
+        _repeat, services, policy, principal, purpose.value, area, min_links, as_of
+    )
 
 
 @router.get("/central-list", response_model=Report, responses=RESPONSES)
@@ -179,9 +174,6 @@ async def get_central_list(
         )
     except ReportError as exc:
         raise _unusable("week", str(exc)) from None
-    try:
-        return await asyncio.to_thread(
-            _central, services, policy, principal, purpose.value, chosen, when, top
-        )
-    except AuditError:
-        raise audit_unavailable() from None
+    return await asyncio.to_thread(
+        _central, services, policy, principal, purpose.value, chosen, when, top
+    )

@@ -1,0 +1,131 @@
+"""The composition root: builds the hub's services from Settings, for the API, the worker and
+the CLI alike, so all three use the same keys, cipher, agency types, policy and audit log.
+
+Only entry points import this module (it sits above services, pipeline and adapters). Tests
+and entry points may pass in a fake for a port (e.g. an audit log that fails) instead of
+patching the real one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from audit.wiring import open_audit_store
+from consent.policy import load_policy
+from hub.adapters.crypto.ciphers import FieldCipher, SqlKeyStore
+from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
+from hub.adapters.crypto.tokens import Tokeniser
+from hub.adapters.crypto.vault import Vault
+from hub.adapters.kafka import topics
+from hub.adapters.rules_file import load_area_book
+from hub.adapters.sql.batching import BatchingAppender
+from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.events import SqlEventStore
+from hub.adapters.sql.principals import KeyCache, SqlPrincipalStore
+from hub.contract import EVENT_TYPES
+from hub.domain.agencies import load_agency_types
+from hub.domain.areas import DEFAULT, AreaBook
+from hub.pipeline.relay import OutboxRelay
+from hub.pipeline.ticker import Ticker
+from hub.services.disclosure import PolicyPoint
+from hub.services.ingress import Ingress
+from hub.services.kafka_ingress import CachedDirectory, KafkaIngress
+from hub.services.ports import AuditLog
+from hub.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    principals: SqlPrincipalStore
+    ingress: Ingress
+    audit: AuditLog
+    appender: BatchingAppender
+    policy: PolicyPoint
+    vault: Vault  # names and dates of birth, sealed; shown only where the policy allows
+    areas: AreaBook  # the Marac areas' rule settings (HUB_RULES_FILE), checked at start
+    relay: OutboxRelay | None = None
+    key_cache: KeyCache = field(default_factory=KeyCache)
+
+    def wake_relay(self) -> None:
+        """Publish what was just stored now rather than at the relay's next poll."""
+        if self.relay is not None:
+            self.relay.wake()
+
+
+def field_cipher(settings: Settings, engine: Engine) -> FieldCipher:
+    master = load_or_create_key(
+        settings.master_key_file or settings.data_dir / "keys" / "master.key"
+    )
+    return FieldCipher(SqlKeyStore(engine, master))
+
+
+def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Services:
+    """Every service, on the database, keys and broker the settings name.
+
+    audit: the audit log to write disclosures to; by default the SQL audit store (tables,
+    triggers and signing key created on first use).
+    """
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    store = SqlEventStore(engine)
+    if audit is None:
+        audit = open_audit_store(settings, engine)
+    tokeniser = Tokeniser(load_or_create_key(settings.data_dir / "keys" / "subject-token.key"))
+    agency_types = load_agency_types()
+    ingress = Ingress(
+        store=store,
+        tokeniser=tokeniser,
+        cipher=field_cipher(settings, engine),
+        agency_types=agency_types,
+        events_topic=settings.topic(topics.EVENTS),
+        future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),
+    )
+    relay = None
+    if settings.kafka_bootstrap:
+        relay = OutboxRelay(
+            store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
+        )
+    policy_text = (
+        settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None
+    )
+    policy = PolicyPoint(
+        engine, load_policy(policy_text, EVENT_TYPES, agency_types), ingress.cipher, audit
+    )
+    vault = Vault(engine, ingress.cipher)
+    areas = load_area_book(settings)  # a bad rules file stops the hub here, naming the line
+    return Services(
+        settings, engine, SqlPrincipalStore(engine), ingress, audit, BatchingAppender(store),
+        policy, vault, areas, relay,
+    )  # fmt: skip
+
+
+def clock_ticker(services: Services) -> Ticker | None:
+    """The hub clock runs beside the relay that publishes its ticks."""
+    relay = services.relay
+    if relay is None:
+        return None
+    topic = services.settings.topic(topics.EVENTS)
+    return Ticker(services.engine, topic, services.settings.clock_check_seconds, relay.wake)
+
+
+def kafka_ingress(services: Services) -> KafkaIngress:
+    """Kafka-direct ingress for the worker: the same ingress and principals as the API, the
+    hub's ingress key to open sealed events, and each area's word on plaintext."""
+    settings = services.settings
+    book = load_area_book(settings)
+
+    def plaintext_allowed(agency_id: str) -> bool:
+        return book.get(book.area_of_agency(agency_id) or DEFAULT).kafka_plaintext
+
+    return KafkaIngress(
+        services.ingress,
+        CachedDirectory(services.principals),
+        settings.max_event_bytes,
+        ingress_key=load_ingress_key(settings.data_dir / "keys"),
+        plaintext_allowed=plaintext_allowed,
+    )

@@ -1,0 +1,104 @@
+"""Access requests: a practitioner who sees "involvement only" asks the holding agency (or a
+Marac chair) for more; the answer is recorded, and both steps are audited first (AuditError:
+nothing recorded)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from consent.policy import MARAC_ROLES, PERSON_ROLES
+from hub.adapters.sql.principals import Principal
+from hub.services.access import Purpose, people_only
+from hub.services.context import HubContext
+from hub.services.disclosure import PolicyPoint
+from hub.services.errors import Conflict, Forbidden, NotFound, Unusable
+
+
+class RequestIn(BaseModel):
+    subject: str = Field(pattern=r"^st_[a-z2-7]{32}$")
+    items: list[str] = Field(min_length=1, max_length=100, description="hub ids of the events")
+    purpose: Purpose
+    reason: str = Field(
+        min_length=10, max_length=1000, description="Why you need more (no names, please)"
+    )
+
+
+class DecisionIn(BaseModel):
+    grant: bool
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class RequestOut(BaseModel):
+    request_id: str
+    status: str
+    holding_agency: str
+    items: list[str]
+    subject: str
+    purpose: str
+    requester_role: str
+    requester_agency: str | None
+    reason: str
+    decision_reason: str | None = None
+
+
+def _practitioner(principal: Principal) -> None:
+    if principal.kind != "person" or principal.role in PERSON_ROLES or not principal.agency_id:
+        raise Forbidden("requests for more are made by practitioners acting for an agency")
+
+
+def _audit(policy: PolicyPoint, principal: Principal, purpose: str, action: str, subject: str,
+           items: list[str]) -> None:  # fmt: skip
+    policy.audit(principal, purpose, action, [], [subject], items, [], action)
+
+
+def open_request(services: HubContext, principal: Principal, body: RequestIn) -> RequestOut:
+    """Ask the agency holding these events to let the reader see more than involvement."""
+    _practitioner(principal)
+    store, policy = services.ingress.store, services.policy
+    held = [store.get(i) for i in body.items]
+    if any(e is None or body.subject not in {s.token for s in e.subjects} for e in held):
+        raise Unusable("every item must be an event about the subject")
+    holders = {e.agency_id for e in held if e is not None}
+    if len(holders) != 1:
+        raise Unusable(f"these items are held by {len(holders)} agencies; ask each one separately")
+    _audit(policy, principal, body.purpose.value, "access requested", body.subject, body.items)
+    req = policy.requests.open(
+        requester_id=principal.principal_id, requester_role=principal.role,
+        requester_agency=principal.agency_id, subject=body.subject, items=body.items,
+        holding_agency=holders.pop(), purpose=body.purpose.value, reason=body.reason,
+    )  # fmt: skip
+    return RequestOut(**req.view())
+
+
+def visible_requests(services: HubContext, principal: Principal) -> list[RequestOut]:
+    """The reader's own requests, those addressed to their agency, and (Marac) every open one."""
+    people_only(principal)
+    policy = services.policy
+    found = policy.requests.visible_to(
+        principal.principal_id, principal.agency_id, principal.role in MARAC_ROLES
+    )
+    for r in found:
+        _audit(policy, principal, r.purpose, "access requests listed", r.subject, [r.request_id])
+    return [RequestOut(**r.view()) for r in found]
+
+
+def decide_request(
+    services: HubContext, principal: Principal, request_id: str, body: DecisionIn
+) -> RequestOut:
+    """Grant or refuse: the holding agency's practitioners or a Marac chair or coordinator."""
+    policy = services.policy
+    req = policy.requests.get(request_id)
+    if req is None:
+        raise NotFound(f"no access request {request_id}")
+    holder = principal.kind == "person" and principal.agency_id == req.holding_agency
+    if not (holder or principal.role in MARAC_ROLES):
+        raise Forbidden(
+            f"only {req.holding_agency}'s practitioners or a Marac chair may answer this request"
+        )
+    action = "access granted" if body.grant else "access refused"
+    _audit(policy, principal, req.purpose, action, req.subject, list(req.items))
+    if not policy.requests.decide(request_id, body.grant, principal.principal_id, body.reason):
+        raise Conflict(f"request {request_id} was already {req.status}")
+    decided = policy.requests.get(request_id)
+    assert decided is not None
+    return RequestOut(**decided.view())
