@@ -15,7 +15,9 @@ from hub.contract.kafka_clients import aiokafka_consumer_tuning
 
 def format_alert(alert: dict[str, object]) -> str:
     victim = str(alert["victim_token"]) or "(perpetrator)"
-    kind = "ALERT UPDATED" if alert.get("change") == "updated" else "ALERT"
+    kind = {"updated": "ALERT UPDATED", "withdrawn": "ALERT WITHDRAWN"}.get(
+        str(alert.get("change")), "ALERT"
+    )
     return (
         f"{kind} {alert['rule']}  victim {victim[:12]}…  {alert['reason']}  "
         f"→ {alert['recommended_action']}"

@@ -5,9 +5,10 @@ linker keeps), the projector brings the family's projection up to date: when the
 membership (tokens and persons) differs from what the stored projection was built for, it
 rebuilds the projection from the event store, both histories after a merge; otherwise it
 folds the new events (the fold ignores events it already holds, so redelivery changes
-nothing). Then it runs every rule over the whole projection and upserts the alerts: a new
-alert is inserted, a changed one updated with a new revision, so a replay and the live path
-end with the same alerts whatever order events came in.
+nothing). Then it runs every rule over the whole projection and makes the family's alerts
+exactly what the rules find now: a new alert is inserted, a changed one updated with a new
+revision, and one the rules no longer find is withdrawn (hub.pipeline.alert_rows says why),
+so a replay and the live path end with the same alerts whatever order events came in.
 
 Time rules run on the hub clock: the latest ``hub.clock.ticked`` event, never the wall clock.
 """
@@ -26,9 +27,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.events import events_for_tokens
 from hub.adapters.sql.schema import (
-    alerts,
     clock,
-    counters,
     family_projections,
     family_redirects,
     processed_events,
@@ -36,9 +35,10 @@ from hub.adapters.sql.schema import (
 )
 from hub.domain.areas import AreaBook, victim_area
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import FamilyProjection, alert_status, apply_events
+from hub.domain.family import FamilyProjection, apply_events
 from hub.domain.internal import CLOCK_TICKED
-from hub.domain.rules import Alert, evaluate, next_due
+from hub.domain.rules import evaluate, next_due
+from hub.pipeline.alert_rows import upsert_alerts, withdraw_alerts
 
 CHUNK = 500
 CONSUMER = "family-projector"
@@ -61,7 +61,7 @@ class FamilyProjector:
         self._areas = areas
 
     def apply_batch(self, batch: Sequence[CanonicalEvent]) -> list[dict[str, Any]]:
-        """Apply a batch; return the alert rows inserted or changed (to announce)."""
+        """Apply a batch; return the alert rows raised, updated or withdrawn (to announce)."""
         with self._engine.begin() as conn:
             return self.apply_in(conn, batch)
 
@@ -87,11 +87,19 @@ class FamilyProjector:
             ):
                 by_family.setdefault(fid, [])
         changed: list[dict[str, Any]] = []
+        settled: list[str] = []
+        found: set[str] = set()
         for fid in sorted(by_family):
             members = load_members(conn, fid)
+            if not members.person_of:
+                # the linker moved every token on since we looked (a merge committed between
+                # two reads under READ COMMITTED): the surviving family gets these events
+                continue
             p = self._refresh(conn, members, by_family[fid])
-            changed += self._settle(conn, p, members, now_clock)
-        return changed
+            changed += self._settle(conn, p, members, now_clock, found)
+            settled.append(fid)
+        # after every family is settled, so an alert that moved family in this batch stays
+        return changed + withdraw_alerts(conn, settled, found)
 
     def _refresh(
         self, conn: Connection, members: Members, fresh: list[CanonicalEvent]
@@ -112,13 +120,20 @@ class FamilyProjector:
         return p
 
     def _settle(
-        self, conn: Connection, p: FamilyProjection, members: Members, now_clock: datetime | None
+        self,
+        conn: Connection,
+        p: FamilyProjection,
+        members: Members,
+        now_clock: datetime | None,
+        found: set[str],
     ) -> list[dict[str, Any]]:
-        """Store the projection and upsert the alerts it meets now."""
+        """Store the projection and upsert the alerts it meets now (their ids added to found)."""
         area = victim_area(p, self._areas)
         current = read_clock(conn) if now_clock is None else now_clock
         write_projection(conn, p, members.membership, next_due(p, area, current))
-        return upsert_alerts(conn, evaluate(p, area, current), p)
+        alerts_now = evaluate(p, area, current)
+        found.update(a.alert_id for a in alerts_now)
+        return upsert_alerts(conn, alerts_now, p)
 
 
 def fresh_only(
@@ -203,89 +218,6 @@ def advance_clock(conn: Connection, ticks: list[datetime]) -> datetime | None:
 def read_clock(conn: Connection) -> datetime | None:
     at = conn.execute(select(clock.c.at).where(clock.c.name == "hub")).scalar_one_or_none()
     return None if at is None else as_utc(at)
-
-
-ALERT_CONTENT = (
-    "rule", "family_id", "area", "victim_token", "person_ids", "subject_tokens",
-    "triggering_event_ids", "event_time", "reason", "recommended_action", "lawful_basis", "due",
-    "status", "status_detail",
-)  # fmt: skip
-
-
-def alert_content(a: Alert, status: Any) -> dict[str, Any]:
-    state = status.get(a.alert_id) if status else None
-    detail = None if state is None else state.to_dict()
-    return {
-        "rule": a.rule,
-        "family_id": a.family_id,
-        "area": a.area,
-        "victim_token": a.victim_token,
-        "person_ids": json.dumps(list(a.person_ids)),
-        "subject_tokens": json.dumps(list(a.subject_tokens)),
-        "triggering_event_ids": json.dumps(list(a.triggering_event_ids)),
-        "event_time": datetime.fromisoformat(a.event_time),
-        "reason": a.reason,
-        "recommended_action": a.recommended_action,
-        "lawful_basis": a.lawful_basis,
-        "due": None if a.due is None else datetime.fromisoformat(a.due),
-        "status": "new" if state is None else state.effective(a.triggering_event_ids),
-        "status_detail": None if detail is None else json.dumps(detail, sort_keys=True),
-    }
-
-
-def _comparable(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (as_utc(v) if isinstance(v, datetime) else v)
-        for k, v in row.items()
-        if k in ALERT_CONTENT
-    }
-
-
-def upsert_alerts(
-    conn: Connection, found: list[Alert], p: FamilyProjection
-) -> list[dict[str, Any]]:
-    """Insert new alerts, update changed ones (each with a new revision); return what changed."""
-    if not found:
-        return []
-    status = alert_status(p)
-    existing = {
-        r.alert_id: _comparable(dict(r._mapping))
-        for r in conn.execute(
-            select(alerts).where(alerts.c.alert_id.in_([a.alert_id for a in found]))
-        )
-    }
-    changes = []
-    for a in found:
-        content = alert_content(a, status)
-        if existing.get(a.alert_id) != _comparable(content):
-            changes.append((a.alert_id, content))
-    if not changes:
-        return []
-    first = take_revisions(conn, len(changes))
-    now = datetime.now(UTC)
-    out = []
-    for revision, (aid, content) in enumerate(changes, first):
-        row = {**content, "alert_id": aid, "updated_at": now, "revision": revision}
-        if aid in existing:
-            conn.execute(update(alerts).where(alerts.c.alert_id == aid).values(**row))
-        else:
-            conn.execute(insert(alerts).values(**row, raised_at=now))
-        out.append({**row, "change": "updated" if aid in existing else "raised"})
-    return out
-
-
-def take_revisions(conn: Connection, n: int) -> int:
-    """Reserve n alert revisions; return the first. The row lock orders concurrent writers."""
-    top = conn.execute(
-        update(counters)
-        .where(counters.c.name == "alert_revision")
-        .values(value=counters.c.value + n)
-        .returning(counters.c.value)
-    ).scalar_one_or_none()
-    if top is None:
-        conn.execute(insert(counters).values(name="alert_revision", value=n))
-        top = n
-    return int(top) - n + 1
 
 
 def family_of_token(engine: Engine, token: str) -> dict[str, Any] | None:

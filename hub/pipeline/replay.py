@@ -44,9 +44,10 @@ from hub.domain.events import CanonicalEvent
 from hub.domain.family import alert_status
 from hub.domain.internal import CLOCK_TICKED
 from hub.domain.rules import evaluate, next_due
+from hub.pipeline.alert_rows import alert_content, take_revisions
 from hub.pipeline.linking import Linker
 from hub.pipeline.projector import CONSUMER as PROJECTOR
-from hub.pipeline.projector import Members, advance_clock, alert_content, fold, take_revisions
+from hub.pipeline.projector import Members, advance_clock, fold
 
 BATCH = 5000
 DERIVED = (

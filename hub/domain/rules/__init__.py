@@ -24,7 +24,8 @@ or before it ("none" before any): once a case has been heard, new triggers make 
 (the chair needs to see the case again), while triggers between hearings update one alert.
 Toxic trio is keyed by the victim whose abuse is part of it (one alert per abused victim in
 the household). Person ids come from the person index: a merge of two persons gives their
-alerts new ids (the old ones stay as they were).
+alerts new ids (the projector withdraws the old ones, as it withdraws any alert the
+rules no longer find, so the live alerts equal a rebuild's).
 
 Windows are on event time, in whole local days of the area's time zone, both ends inclusive:
 two events 365 days apart are within the default window, 366 days apart are not.
