@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
+
+from sqlalchemy import Connection, Engine, event
 
 from hub.entrypoints.cli import main
 
@@ -38,9 +40,29 @@ def run_hub(
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
         contextlib.chdir(cwd or Path.cwd()),
+        _engines_closed_afterwards(),
     ):
         try:
             code = main([str(a) for a in args])
         except SystemExit as exc:  # argparse refuses a command line this way
             code = exc.code if isinstance(exc.code, int) else 2
     return Ran(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _engines_closed_afterwards() -> Iterator[None]:
+    """Dispose of every engine the command connected with, as the end of its process would:
+    a command leaves its pooled connections open, and garbage-collected open connections
+    raise ResourceWarning (an error in this suite) in whichever test happens to run next."""
+    engines: set[Engine] = set()
+
+    def seen(connection: Connection) -> None:
+        engines.add(connection.engine)
+
+    event.listen(Engine, "engine_connect", seen)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", seen)
+        for engine in engines:
+            engine.dispose()
