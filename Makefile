@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test test-unit lint bench venv clean
 
 venv: $(STAMP)
 
@@ -22,8 +22,17 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The suite runs on every core (pytest-xdist). Each worker starts its own embedded broker for
+# its integration tests; worksteal keeps both cores busy while one sits in a long replay test.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist worksteal
+
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The fast subset: no broker, no process, no database server (well under a minute).
+test-unit: venv
+	$(PY) -m pytest $(XDIST) -m "not integration" $(PYTEST_ARGS)
 
 # The replay from the topic through the worker's projector takes hours at a million events
 # (each batch rewrites whole family states); add it with REPLAY_ARGS= (empty).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +12,7 @@ from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
 from hub.entrypoints import reports_cli
+from hub.entrypoints.logs import configure_console, logging_to_file
 from hub.settings import Settings, SettingsError, load_settings
 
 # Open alert streams (server-sent events) never end by themselves: on shutdown the API waits
@@ -233,24 +233,26 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     from hub.entrypoints.stack import Stack
 
     stack = Stack(settings)
-    try:
-        settings = stack.start()
-        uvicorn.run(
-            create_app(settings),
-            host=settings.api_host,
-            port=settings.api_port,
-            log_level=settings.log_level.lower(),
-            timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        stack.stop()
+    with logging_to_file(settings.data_dir) as log_file:
+        print(f"hub: full log (Kafka clients included) in {log_file}")
+        try:
+            settings = stack.start()
+            uvicorn.run(
+                create_app(settings),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
+            )
+        finally:
+            stack.stop()
     return 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from hub.entrypoints.demo import run_demo
 
-    return run_demo(settings, duration=args.duration, families=args.families)
+    return run_demo(settings, duration=args.duration, families=args.families, seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the embedded stack with simulated agencies")
     demo.add_argument("--duration", type=float, default=None, help="stop after N seconds")
     demo.add_argument("--families", type=int, default=6, help="number of synthetic families")
+    demo.add_argument(
+        "--seed", type=int, default=None, help="the same simulated events every run (default: new)"
+    )
     demo.set_defaults(func=cmd_demo)
     return p
 
@@ -345,10 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        configure_console(settings.log_level)
         return int(args.func(settings, args))
     except (CliError, SettingsError, PolicyError, AreaSettingsError) as exc:
         print(f"hub: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ from consumers.console import print_alerts
 from hub.adapters.kafka import topics
 from hub.adapters.sql.principals import SqlPrincipalStore
 from hub.entrypoints.api.app import create_app
+from hub.entrypoints.logs import LOG_FILE, logging_to_file
 from hub.entrypoints.stack import Stack
 from hub.settings import Settings
 from producers.simulator import DEMO_AGENCIES, demo_stream
@@ -34,8 +35,10 @@ def _issue_keys(app_services: Any) -> tuple[dict[str, str], str]:
     return keys, chair_key
 
 
-async def _simulate(base: str, keys: dict[str, str], chair_key: str, families: int) -> None:
-    stream = demo_stream(families, seed=random.randrange(1_000_000))
+async def _simulate(
+    base: str, keys: dict[str, str], chair_key: str, families: int, seed: int | None
+) -> None:
+    stream = demo_stream(families, seed=random.randrange(1_000_000) if seed is None else seed)
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         for n, (agency, event) in enumerate(stream, 1):
             r = await client.post(
@@ -60,7 +63,7 @@ async def _simulate(base: str, keys: dict[str, str], chair_key: str, families: i
             await asyncio.sleep(5)  # the chair checks in periodically
 
 
-async def _run(settings: Settings, duration: float | None, families: int) -> None:
+async def _run(settings: Settings, duration: float | None, families: int, seed: int | None) -> None:
     app = create_app(settings)
     keys, chair_key = _issue_keys(app.state.services)
     server = uvicorn.Server(
@@ -84,7 +87,7 @@ async def _run(settings: Settings, duration: float | None, families: int) -> Non
                 emit=lambda line: print(f"\033[1m{line}\033[0m"),
             )
         ),
-        asyncio.create_task(_simulate(base, keys, chair_key, families)),
+        asyncio.create_task(_simulate(base, keys, chair_key, families, seed)),
     ]
     if duration is not None:
 
@@ -103,7 +106,10 @@ async def _run(settings: Settings, duration: float | None, families: int) -> Non
                 await task
 
 
-def run_demo(settings: Settings, duration: float | None, families: int) -> int:
+def run_demo(
+    settings: Settings, duration: float | None, families: int, seed: int | None = None
+) -> int:
+    """Run the demo; seed fixes the simulated agencies' events (random when None)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     demo_settings = replace(
         settings,
@@ -111,15 +117,16 @@ def run_demo(settings: Settings, duration: float | None, families: int) -> int:
         database_url="",
         kafka_bootstrap="",  # the demo always runs on the embedded defaults
     )
-    print(f"hub demo: data in {demo_settings.data_dir}")
+    print(f"hub demo: data in {demo_settings.data_dir} (log: {LOG_FILE} there)")
     stack = Stack(demo_settings)
-    try:
-        demo_settings = stack.start()
-        asyncio.run(_run(demo_settings, duration, families))
-    finally:
-        print("hub demo: stopping worker and broker")
-        stack.stop()
-    return _verify_audit(demo_settings)
+    with logging_to_file(demo_settings.data_dir):
+        try:
+            demo_settings = stack.start()
+            asyncio.run(_run(demo_settings, duration, families, seed))
+        finally:
+            print("hub demo: stopping worker and broker")
+            stack.stop()
+        return _verify_audit(demo_settings)
 
 
 def _verify_audit(settings: Settings) -> int:

@@ -1,9 +1,15 @@
-"""`hub demo --duration N` on the embedded defaults: alerts appear, it stops by itself, and no
-broker or worker process outlives it."""
+"""`hub demo --duration N` on the embedded defaults: alerts appear, it stops by itself, no
+broker or worker process outlives it, and the console shows the hub's own lines only.
+
+A fixed seed makes the simulated events the same every run: two families whose stories include
+a visible-high-risk Dash score, sent in about five seconds, so fifteen seconds leave the worker
+as much time to raise the alert as the twenty seconds four random families had."""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +35,7 @@ def test_demo_raises_alerts_audits_reads_and_leaves_no_process(tmp_path: Path) -
     env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "HUB_API_PORT": "0"}
     env.pop("HUB_KAFKA_BOOTSTRAP", None)
     result = subprocess.run(
-        [sys.executable, "-m", "hub", "demo", "--duration", "20", "--families", "4"],
+        [sys.executable, "-m", "hub", "demo", "--duration", "15", "--families", "2", "--seed", "7"],
         env=env,
         capture_output=True,
         text=True,
@@ -45,3 +51,14 @@ def test_demo_raises_alerts_audits_reads_and_leaves_no_process(tmp_path: Path) -
     for clear in ("Example", "Sample", "999000"):  # fake names and NHS numbers stay off screen
         assert clear not in out
     assert processes_mentioning(str(data_dir)) == []
+
+    # Quiet by default: the Kafka clients' lines went to the 0600 log file, not the console.
+    console = out + result.stderr
+    assert CLIENT_LINE.search(console) is None, CLIENT_LINE.search(console)
+    [log_file] = data_dir.glob("demo/*/hub.log")
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert CLIENT_LINE.search(log_file.read_text())  # kept, where they can be read
+
+
+# A log line's logger name, as the hub formats it ("… INFO kafka.net.selector: …").
+CLIENT_LINE = re.compile(r" (kafka|aiokafka|faust|mode)(\.\w+)*: ")

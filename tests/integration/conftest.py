@@ -36,16 +36,19 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
         time.sleep(0.05)  # polling interval of a condition wait with a deadline
 
 
-def read_topic(settings: Settings, topic: str) -> list[bytes]:
-    """Every message value on the topic, from the start of each partition."""
+def read_topic(settings: Settings, topic: str, timeout: float = 30.0) -> list[bytes]:
+    """Every message value on the topic, from the start of each partition to its end now.
+
+    The end is each partition's high watermark as the fetch responses report it (the embedded
+    broker's ListOffsets cannot be trusted, DESIGN.md), so reading stops as soon as it is
+    reached instead of after seconds without a message."""
     from kafka import KafkaConsumer, TopicPartition
 
     from hub.contract.kafka_clients import kafka_python_consumer_tuning
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=3000,
-        **kafka_python_consumer_tuning(settings.embedded_broker),
+        enable_auto_commit=False, **kafka_python_consumer_tuning(settings.embedded_broker),
     )  # fmt: skip
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -54,7 +57,17 @@ def read_topic(settings: Settings, topic: str) -> list[bytes]:
             return []
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
-        return [m.value for m in consumer]
+        values: list[bytes] = []
+
+        def at_the_end() -> bool:
+            for batch in consumer.poll(timeout_ms=100).values():
+                values.extend(m.value for m in batch)
+            marks = [consumer.highwater(p) for p in parts]  # None until a fetch answered
+            ends = zip(parts, marks, strict=True)
+            return all(h is not None and consumer.position(p) >= h for p, h in ends)
+
+        wait_for(at_the_end, timeout, f"the end of {topic}")
+        return values
     finally:
         consumer.close()
 

@@ -1,14 +1,12 @@
 """`hub audit …` as an IG officer runs it, against a log an attacker with database access has
-tampered with (triggers dropped first). Each command runs in a subprocess on a real database
-(SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set)."""
+tampered with (triggers dropped first). Each command runs in-process, `main(["audit", …])`, on a
+real database (SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 from hub.settings import Settings
 from tests.audit_builders import OTHER_KEY, SIGNED_AT, rechain
 from tests.audit_tamper import drop_audit_triggers
+from tests.cli import Ran, run_hub
 
 RECORDS = 10  # checkpoints at 4 and 8
 
@@ -36,19 +35,11 @@ class Log:
     records: list[ChainedRecord]
     tmp: Path
 
-    def hub(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    def hub(self, *args: str | Path) -> Ran:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         env["HUB_DATA_DIR"] = str(self.settings.data_dir)
         env["HUB_DATABASE_URL"] = self.settings.effective_database_url
-        return subprocess.run(
-            [sys.executable, "-m", "hub", "audit", *map(str, args)],
-            env=env,
-            cwd=self.tmp,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_hub("audit", *args, env=env, cwd=self.tmp)
 
     def tamper(self, change: Callable[[Connection, list[ChainedRecord]], None]) -> None:
         with self.engine.begin() as conn:

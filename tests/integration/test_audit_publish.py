@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from audit.checkpoint import Checkpoint, load_or_create_signer, signature_problem
@@ -17,6 +15,7 @@ from audit.wiring import checkpoint_publisher, signing_key_path
 from hub.adapters.kafka.embedded import EmbeddedBroker
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.settings import Settings
+from tests.cli import run_hub
 from tests.integration.conftest import TopicTail, wait_for
 
 
@@ -58,14 +57,7 @@ def test_checkpoints_are_published_as_they_are_signed_and_again_on_demand(
             "HUB_EMBEDDED_BROKER": "1",
             "HUB_TOPIC_PREFIX": settings.topic_prefix,
         }
-        run = subprocess.run(
-            [sys.executable, "-m", "hub", "audit", "publish-checkpoints"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        run = run_hub("audit", "publish-checkpoints", env=env)
         assert run.returncode == 0, run.stderr
         assert "published 3 checkpoints" in run.stdout
         records = wait_for(lambda: topic.at_least(6), 60, "the checkpoints published again")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from hub.contract import EVENT_TYPES
 from hub.contract.examples import EXAMPLES
 from hub.domain.agencies import load_agency_types
 from hub.entrypoints.stack import child_env
+from tests.cli import run_hub
 from tests.integration.conftest import Api
 
 
@@ -65,24 +64,12 @@ def test_sensitive_fields_are_sealed_and_erasure_shreds_them_everywhere(api: Api
     assert cipher.reveal(hub_id, data)["clinical_notes"] == event["data"]["clinical_notes"]
 
     token = data["clinical_notes"]["kid"]
-    erase = subprocess.run(
-        [sys.executable, "-m", "hub", "subjects", "erase", token],
-        env=child_env(api.services.settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    erase = run_hub("subjects", "erase", token, env=child_env(api.services.settings))
     assert erase.returncode == 0, erase.stderr
     assert cipher.reveal(hub_id, data)["clinical_notes"] == ERASED  # the stored copy
     assert cipher.reveal(hub_id, queued["data"])["self_harm"] == ERASED  # the Kafka copy
     assert cipher.reveal(hub_id, data)["injury"] is True
-    again = subprocess.run(
-        [sys.executable, "-m", "hub", "subjects", "erase", token],
-        env=child_env(api.services.settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    again = run_hub("subjects", "erase", token, env=child_env(api.services.settings))
     assert again.returncode == 2 and again.stderr.count("\n") == 1  # one line, what was wrong
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
@@ -15,6 +13,7 @@ from hub.adapters.crypto.ciphers import is_sealed
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.contract.examples import EXAMPLES
 from hub.entrypoints.api.deps import get_policy_point
+from tests.cli import run_hub
 from tests.integration.conftest import Api
 
 NOT_PERSONAL = {
@@ -157,13 +156,6 @@ def test_an_override_is_shared_and_visible_in_the_audit_record(api: Api) -> None
     assert r.status_code == 403
 
 
-def run_hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args],
-        env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-
-
 def test_policy_explain_says_what_a_role_sees_and_why() -> None:
     out = run_hub("policy", "explain", "--role", "gp", "--event", "police.incident")
     assert out.returncode == 0, out.stderr
@@ -178,7 +170,7 @@ def test_a_bad_policy_file_stops_the_command_with_one_line(tmp_path) -> None:
     bad.write_text('[[rule]]\nevent_types=["*"]\nroles=["nobody"]\npurposes=["*"]\nview="full"\n')
     out = run_hub(
         "policy", "explain", "--role", "gp", "--event", "risk.dash",
-        env={"HUB_SHARING_POLICY_FILE": str(bad)},
+        env={**os.environ, "HUB_SHARING_POLICY_FILE": str(bad)},
     )  # fmt: skip
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "line 1" in out.stderr and "nobody" in out.stderr

@@ -3,8 +3,6 @@ redelivered events, with the live state compared against a replay from the event
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 from kafka import KafkaProducer
@@ -18,6 +16,7 @@ from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.pipeline.projector import family_of_token
 from hub.pipeline.replay import state_digest
 from tests import builders as b
+from tests.cli import run_hub
 from tests.integration.conftest import RunningHub, wait_for
 
 
@@ -149,10 +148,7 @@ def test_out_of_order_and_redelivered_events_end_as_a_replay_does(
     )  # fmt: skip
     assert len(h.family(victim1)["timeline"]) == 6  # the redeliveries changed nothing
     live = state_digest(h.services.engine)
-    replay = subprocess.run(
-        [sys.executable, "-m", "hub", "replay"],
-        env=child_env(h.hub.settings), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    replay = run_hub("replay", env=child_env(h.hub.settings))
     assert replay.returncode == 0, replay.stderr
     assert "unchanged" in replay.stdout, replay.stdout
     assert state_digest(h.services.engine) == live

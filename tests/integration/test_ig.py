@@ -7,8 +7,6 @@ import copy
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from sqlalchemy import text
 
 from hub.contract.examples import EXAMPLES
 from hub.entrypoints.stack import child_env
+from tests.cli import Ran, run_hub
 from tests.integration.conftest import Api
 from tests.integration.test_disclosure_api import read, send, victim_token
 from tests.unit.test_fhir_audit_event import check_r4_required
@@ -147,14 +146,11 @@ def test_an_ig_query_is_refused_when_it_cannot_be_audited(scenario: Scenario) ->
 # --- the same through `hub ig …` -----------------------------------------------------------
 
 
-def hub_ig(api: Api, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub", "ig", *args],
-        env=child_env(api.services.settings), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+def hub_ig(api: Api, *args: str) -> Ran:
+    return run_hub("ig", *args, env=child_env(api.services.settings))
 
 
-def lines(out: subprocess.CompletedProcess[str]) -> list[dict]:
+def lines(out: Ran) -> list[dict]:
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
 

@@ -23,6 +23,7 @@ from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.pipeline.replay import state_digest
 from hub.settings import Settings
 from producers.simulator import DEMO_AGENCIES, demo_stream
+from tests.cli import run_hub
 from tests.integration.conftest import RunningHub, read_topic, wait_for
 
 
@@ -64,10 +65,7 @@ def test_replay_rebuilds_exactly_the_live_state(running_hub: RunningHub) -> None
     live = state_digest(services.engine)
     assert count(services.engine, alerts) > 0  # the stream raises alerts worth comparing
 
-    replay = subprocess.run(
-        [sys.executable, "-m", "hub", "replay"],
-        env=child_env(hub.settings), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    replay = run_hub("replay", env=child_env(hub.settings))
     assert replay.returncode == 0, replay.stderr
     assert f"replayed {sent} events" in replay.stdout and "unchanged" in replay.stdout
     assert state_digest(services.engine) == live

@@ -4,8 +4,6 @@ SQL read model → HTTP alert read → audit record → `hub audit verify`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from kafka import KafkaProducer
 from sqlalchemy import select
@@ -20,6 +18,7 @@ from hub.contract.examples import EXAMPLES
 from hub.entrypoints.stack import child_env
 from hub.pipeline.projector import family_of_token
 from tests import builders as b
+from tests.cli import run_hub
 from tests.integration.conftest import RunningHub, read_topic, wait_for
 
 
@@ -78,13 +77,7 @@ def test_event_in_alert_out_disclosure_audited(running_hub: RunningHub) -> None:
     assert family is not None and len(family["timeline"]) == 2  # the incident and the Dash
 
     # the read was a disclosure: audited, and the chain verifies from the command line
-    verify = subprocess.run(
-        [sys.executable, "-m", "hub", "audit", "verify"],
-        env=child_env(hub.settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    verify = run_hub("audit", "verify", env=child_env(hub.settings))
     assert verify.returncode == 0, verify.stderr
     records = [json.loads(r.body) for r in build_services(hub.settings).audit.records()]
     assert records and all(r["subjects"] == sorted(alert["subject_tokens"]) for r in records)
@@ -157,10 +150,7 @@ def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
     read = hub.http.get(f"/v1/subjects/{victim}/events", headers=chair)
     assert read.status_code == 200 and read.json()["audit_record_id"]
 
-    erase = subprocess.run(
-        [sys.executable, "-m", "hub", "subjects", "erase", victim],
-        env=child_env(hub.settings), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    erase = run_hub("subjects", "erase", victim, env=child_env(hub.settings))
     assert erase.returncode == 0, erase.stderr
     assert cipher.reveal(hub_id, on_kafka["data"])["clinical_notes"] == ERASED
     stored = services.ingress.store.get(hub_id)
@@ -168,8 +158,5 @@ def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
     after = hub.http.get(f"/v1/subjects/{victim}/events", headers=chair).json()
     [shown] = after["events"]
     assert shown["data"]["injury"] is True  # what was not sealed stays readable
-    verify = subprocess.run(
-        [sys.executable, "-m", "hub", "audit", "verify"],
-        env=child_env(hub.settings), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    verify = run_hub("audit", "verify", env=child_env(hub.settings))
     assert verify.returncode == 0, verify.stderr

@@ -3,15 +3,19 @@ accepted events are stored once, and each refusal has its own reason and field p
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.adapters.kafka.binding import RawRecord
@@ -36,9 +40,24 @@ REASONS = {
 }
 
 
+@contextlib.contextmanager
+def handler_on(data_dir: Path) -> Iterator[KafkaIngress]:
+    """A handler on the hub data folder data_dir (its database and keys)."""
+    services = build_services(Settings(data_dir=data_dir))
+    try:
+        # plaintext allowed: these tests are about everything but sealing (test_kafka_sealing.py)
+        yield KafkaIngress(
+            services.ingress, CachedDirectory(services.principals), 4096, plaintext_allowed=bool
+        )
+    finally:
+        services.engine.dispose()
+
+
 @pytest.fixture(scope="module")
-def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaIngress]:
-    services = build_services(Settings(data_dir=tmp_path_factory.mktemp("kafka-ingress")))
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with an empty store and two agencies that sign their messages."""
+    folder = tmp_path_factory.mktemp("kafka-ingress")
+    services = build_services(Settings(data_dir=folder))
     register(services.principals, "TEST-POLICE-A", "police", agency_key())
     register(
         services.principals,
@@ -46,11 +65,26 @@ def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaIngress]:
         "health_ae",
         Ed25519PrivateKey.from_private_bytes(b"\x02" * 32),
     )
-    # plaintext allowed: these tests are about everything but sealing (test_kafka_sealing.py)
-    yield KafkaIngress(
-        services.ingress, CachedDirectory(services.principals), 4096, plaintext_allowed=bool
-    )
     services.engine.dispose()
+    return folder
+
+
+@contextlib.contextmanager
+def fresh_handler(template: Path) -> Iterator[KafkaIngress]:
+    """A handler on a copy of the template: nothing stored, whatever ran before."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "data"
+        shutil.copytree(template, copy)  # cheaper than building schema and keys anew
+        with handler_on(copy) as handler:
+            yield handler
+
+
+@pytest.fixture(scope="module")
+def handler(template: Path) -> Iterator[KafkaIngress]:
+    # Shared by the example tests, whose events all carry ids of their own; a copy, so the
+    # template stays empty for the property test.
+    with fresh_handler(template) as shared:
+        yield shared
 
 
 def one(handler: KafkaIngress, rec: RawRecord) -> Outcome:
@@ -251,12 +285,10 @@ def _mutated(data: Any) -> RawRecord:
     return record(event, mode=data.draw(st.sampled_from(["binary", "structured"])))
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150)
 @given(data=st.data())
 def test_any_batch_of_messages_gets_one_outcome_each_and_never_crashes(
-    handler: KafkaIngress, data: Any
+    template: Path, data: Any
 ) -> None:
     garbage = st.builds(
         RawRecord,
@@ -269,7 +301,10 @@ def test_any_batch_of_messages_gets_one_outcome_each_and_never_crashes(
         for _ in range(data.draw(st.integers(1, 8)))
     ]
     good = b.incident()
-    outcomes = handler.handle_batch([*records, record(good)], NOW)
+    # Each example gets a store of its own: what an earlier example stored never turns this
+    # one's outcomes into duplicates or conflicts (a shared fixture would carry it over).
+    with fresh_handler(template) as handler:
+        outcomes = handler.handle_batch([*records, record(good)], NOW)
     assert len(outcomes) == len(records) + 1
     assert outcomes[-1].status == "accepted"  # a good event behind garbage still goes in
     for outcome in outcomes:
