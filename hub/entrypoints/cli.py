@@ -7,12 +7,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from audit import cli as audit_cli
-from audit import ig_cli
 from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
-from hub.entrypoints import reports_cli
+from hub.entrypoints import audit_cli, ig_cli, reports_cli
 from hub.settings import Settings, SettingsError, load_settings
 
 # Open alert streams (server-sent events) never end by themselves: on shutdown the API waits
