@@ -190,11 +190,17 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from hub.entrypoints.api.app import build_services
     from hub.pipeline.worker import run_worker
+    from hub.services.kafka_ingress import CachedDirectory, KafkaIngress
 
     if not settings.kafka_bootstrap:
         raise CliError("HUB_KAFKA_BOOTSTRAP is not set; `hub up` starts a broker and a worker")
-    run_worker(settings)
+    # build_services is the composition root: Kafka-direct ingress uses the same keys, cipher
+    # and agency types as the API
+    services = build_services(settings)
+    directory = CachedDirectory(services.principals)
+    run_worker(settings, KafkaIngress(services.ingress, directory, settings.max_event_bytes))
     return 0
 
 

@@ -19,7 +19,6 @@ from hub.adapters.kafka import topics
 from hub.adapters.kafka.binding import RawRecord
 from hub.services.kafka_ingress import (
     INFRASTRUCTURE_ERRORS,
-    CachedDirectory,
     KafkaIngress,
     Outcome,
     rejection_headers,
@@ -85,19 +84,12 @@ async def publish_with_retry(rejected: Any, refused: list[Outcome]) -> None:
             backoff = min(backoff * 2, 10.0)
 
 
-def build_kafka_ingress(settings: Settings) -> KafkaIngress:
-    # build_services is the composition root: the same keys, cipher and agency types as the API
-    from hub.entrypoints.api.app import build_services
+def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress) -> Any:
+    """Register the Kafka-direct ingress agent on the worker's faust app.
 
-    services = build_services(settings)
-    return KafkaIngress(
-        services.ingress, CachedDirectory(services.principals), settings.max_event_bytes
-    )
-
-
-def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress | None = None) -> Any:
-    """Register the Kafka-direct ingress agent on the worker's faust app."""
-    handler = handler or build_kafka_ingress(settings)
+    The handler comes from the entry point's composition root (the same keys, cipher and
+    agency types as the API): the pipeline never builds services itself.
+    """
     raw = app.topic(
         settings.topic(topics.INGRESS_RAW), value_serializer="raw", key_serializer="raw"
     )

@@ -21,6 +21,7 @@ from hub.adapters.sql.db import create_schema, make_engine
 from hub.domain.events import CanonicalEvent
 from hub.pipeline.kafka_ingress import add_ingress_agent
 from hub.pipeline.projector import FamilyProjector
+from hub.services.kafka_ingress import KafkaIngress
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ BATCH_SIZE = 500
 BATCH_WITHIN_SECONDS = 0.02
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
+    """The worker's faust app; ingress handles Kafka-direct ingress (built by the caller)."""
     if settings.embedded_broker:
         patch_faust_fetch_wait()
     app = faust.App(
@@ -72,12 +74,12 @@ def create_app(settings: Settings) -> faust.App:
                     key=alert["family_id"].encode(), value=json.dumps(alert, default=str).encode()
                 )
 
-    add_ingress_agent(app, settings)  # Kafka-direct ingress: hub.ingress.raw → event store
+    add_ingress_agent(app, settings, ingress)  # Kafka-direct ingress: hub.ingress.raw → event store
     return app
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, ingress: KafkaIngress) -> None:
     """Run the faust worker in this process until SIGTERM/SIGINT."""
-    app = create_app(settings)
+    app = create_app(settings, ingress)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
