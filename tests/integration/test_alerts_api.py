@@ -497,15 +497,11 @@ def test_the_stream_keeps_to_the_area_the_filters_and_the_policy(
     assert shown["data"]["people"][0]["name"] == "Robin Demo"
     [withheld] = wait_for(lambda: mine.of("withheld"), 10, "the withheld count")
     assert withheld["data"]["count"] == 1 and "Alex" not in json.dumps(mine.events)
-    r = hub.api.client.get(
-        "/v1/alerts/stream", headers=north, params={"area": "default"}
-    )
+    r = hub.api.client.get("/v1/alerts/stream", headers=north, params={"area": "default"})
     assert r.status_code == 403
     officer = hub.api.key("PC Example", "person", "police", "TEST-POLICE-A")
     assert hub.api.client.get("/v1/alerts/stream", headers=officer).status_code == 403
-    bad = hub.api.client.get(
-        "/v1/alerts/stream", headers={**north, "Last-Event-ID": "x"}
-    )
+    bad = hub.api.client.get("/v1/alerts/stream", headers={**north, "Last-Event-ID": "x"})
     assert bad.status_code == 422
 
 
