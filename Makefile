@@ -21,6 +21,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 # The suite runs on every core (pytest-xdist). Each worker starts its own embedded broker for
 # its integration tests; worksteal keeps both cores busy while one sits in a long replay test.

@@ -15,7 +15,8 @@ The signed message is a few lines of text, so any Ed25519 tool can check it:
     <time, ISO 8601 UTC>
 
 The private key is 32 random bytes (an Ed25519 seed) kept in the data directory with mode 0600,
-created on first use; the public key is exported as PEM (SubjectPublicKeyInfo).
+created on first use (hub.adapters.audit_wiring loads it); the public key is exported as PEM
+(SubjectPublicKeyInfo).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from audit.errors import CheckpointError
-from hub.adapters.crypto.keys import load_or_create_key
 
 FORMAT = "hub-audit-checkpoint/v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -129,19 +129,6 @@ def signature_problem(cp: Checkpoint, public_key: Ed25519PublicKey) -> str | Non
             "was edited after signing or forged"
         )
     return None
-
-
-def load_or_create_signer(path: Path) -> CheckpointSigner:
-    """The signing key at path, created on first use (mode 0600, never overwritten)."""
-    try:
-        return CheckpointSigner.from_seed(load_or_create_key(path, 32))
-    except ValueError as exc:
-        raise CheckpointError(str(exc)) from None
-
-
-def load_signer(path: Path) -> CheckpointSigner | None:
-    """The signing key at path, or None if there is none yet (never creates one)."""
-    return load_or_create_signer(path) if path.exists() else None
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:

@@ -10,9 +10,9 @@ into SQL columns beside the body; the pure functions stay as they are.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from audit.anomalies import repeated_reads_without_case, volume_outliers
 from audit.fhir import to_audit_event
@@ -35,9 +35,32 @@ from audit.ig import (
 )
 from audit.store import SqlAuditStore
 from consent.bases import BASES, OVERRIDE_REASONS, SAFEGUARDING_CONDITION
-from hub.adapters.sql.events import SqlEventStore
 
 IG_PURPOSE = "information_governance"
+
+
+# What the reports read of the hub's event store, said here as Protocols so that audit needs
+# nothing of hub: hub's SqlEventStore and CanonicalEvent have these members.
+class NamedSubject(Protocol):
+    @property
+    def token(self) -> str: ...
+
+
+class StoredEvent(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def time(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def subjects(self) -> Sequence[NamedSubject]: ...
+
+
+class EventSource(Protocol):
+    def of_types(self, types: Sequence[str]) -> Iterable[StoredEvent]:
+        """Every stored event of these types, in store order."""
+        ...
 
 
 def describe(code: str) -> str:
@@ -50,7 +73,7 @@ def describe(code: str) -> str:
 
 
 class IgReports:
-    def __init__(self, audit: SqlAuditStore, events: SqlEventStore, hub_id: str = "hub") -> None:
+    def __init__(self, audit: SqlAuditStore, events: EventSource, hub_id: str = "hub") -> None:
         self._audit = audit
         self._events = events
         self._hub_id = hub_id

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine
 
 from audit.chain import VerifyResult
 from audit.checkpoint import Checkpoint
+from audit.reading import record_batches
 from audit.segments import SEGMENT_BITS, SegmentReport, check_segment, segment_bounds
 
 _engines: dict[str, Engine] = {}  # one per database URL in each worker process
@@ -25,12 +26,10 @@ _engines: dict[str, Engine] = {}  # one per database URL in each worker process
 
 def check_range(url: str, start: int, end: int, sizes: Sequence[int]) -> SegmentReport:
     """Check records start+1..end (the first segment also takes any seq below 1)."""
-    from audit.store import SqlAuditStore  # the store imports this module
-
     engine = _engines.get(url)
     if engine is None:
         engine = _engines[url] = create_engine(url)
-    batches = SqlAuditStore(engine).record_batches(upto=end, after=start or None)
+    batches = record_batches(engine, upto=end, after=start or None)
     try:
         return check_segment(batches, start, sizes)
     finally:

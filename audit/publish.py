@@ -14,6 +14,7 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from audit.checkpoint import Checkpoint
@@ -40,10 +41,13 @@ class InMemoryPublisher:
 
 
 class KafkaCheckpointPublisher:
-    def __init__(self, bootstrap: str, topic: str, embedded: bool) -> None:
+    """tuning: extra KafkaProducer arguments (acks, idempotence) for the broker in use; the
+    hub passes its own (hub.contract.kafka_clients), so this package needs nothing of hub."""
+
+    def __init__(self, bootstrap: str, topic: str, tuning: Mapping[str, Any]) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
-        self._embedded = embedded
+        self._tuning = dict(tuning)
         self._queue: queue.SimpleQueue[Checkpoint | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -107,8 +111,6 @@ class KafkaCheckpointPublisher:
         from kafka.admin import KafkaAdminClient, NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
-        from hub.contract.kafka_clients import producer_tuning
-
         # One partition keeps checkpoints in order; created explicitly because Apache Kafka
         # may refuse auto-creation and Tansu would give it four partitions.
         admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="hub-audit")
@@ -121,5 +123,5 @@ class KafkaCheckpointPublisher:
         return KafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id="hub-audit",
-            **producer_tuning(self._embedded),
+            **self._tuning,
         )

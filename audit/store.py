@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, Row, func, insert, select, update
@@ -22,19 +22,13 @@ from audit.chain import GENESIS_HASH, ChainedRecord, VerifyResult, canonical_jso
 from audit.checkpoint import Checkpoint, CheckpointSigner
 from audit.errors import AuditError, CheckpointError, ProofError
 from audit.merkle import CompactRange
+from audit.parallel import verify_in_parallel
+from audit.reading import RECORD_COLUMNS, record_batches
 from audit.schema import audit_checkpoints, audit_head, audit_records
 from audit.segments import SEGMENT_BITS
 from audit.verify import verify_log
 
 log = logging.getLogger(__name__)
-
-_RECORD_COLUMNS = (
-    audit_records.c.seq,
-    audit_records.c.record_id,
-    audit_records.c.body,
-    audit_records.c.prev_hash,
-    audit_records.c.hash,
-)
 
 
 class CheckpointPublisher(Protocol):
@@ -155,7 +149,7 @@ class SqlAuditStore:
         while True:
             with self._engine.connect() as conn:
                 rows = conn.execute(
-                    select(*_RECORD_COLUMNS)
+                    select(*RECORD_COLUMNS)
                     .where(audit_records.c.seq > after)
                     .order_by(audit_records.c.seq)
                     .limit(batch)
@@ -168,23 +162,8 @@ class SqlAuditStore:
     def record_batches(
         self, upto: int | None = None, batch: int = 10_000, after: int | None = None
     ) -> Generator[Sequence[ChainedRecord]]:
-        """Records after seq `after` up to seq `upto`, in seq order, streamed in batches.
-
-        The rows are handed over as the driver's tuples (same fields and order as
-        ChainedRecord): verifying a million records should not build a million objects.
-        """
-        query = select(*_RECORD_COLUMNS).order_by(audit_records.c.seq)
-        if upto is not None:
-            query = query.where(audit_records.c.seq <= upto)
-        if after is not None:
-            query = query.where(audit_records.c.seq > after)
-        with self._engine.connect() as conn:
-            result = conn.execution_options(yield_per=batch).execute(query)
-            try:
-                for part in result.partitions():
-                    yield cast(Sequence[ChainedRecord], part)
-            finally:  # closes PostgreSQL's server-side cursor when the reader stops early
-                result.close()
+        """Records after seq `after` up to seq `upto`, in seq order, streamed in batches."""
+        return record_batches(self._engine, upto, batch, after)
 
     def head(self) -> tuple[int, str] | None:
         with self._engine.connect() as conn:
@@ -196,7 +175,7 @@ class SqlAuditStore:
     def find(self, record_id: str) -> ChainedRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(*_RECORD_COLUMNS).where(audit_records.c.record_id == record_id)
+                select(*RECORD_COLUMNS).where(audit_records.c.record_id == record_id)
             ).first()
         return None if row is None else ChainedRecord._make(row)
 
@@ -251,8 +230,6 @@ class SqlAuditStore:
         head = self.head()
         upto = head[0] if head is not None else self._last_seq()
         if jobs > 1 and upto > 1 << bits:
-            from audit.parallel import verify_in_parallel  # it imports this module
-
             return verify_in_parallel(self._engine, checkpoints, public_key, head, upto, jobs, bits)
         batches = self.record_batches(upto)
         try:

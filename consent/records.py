@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any, Protocol
 
-from hub.domain.events import CanonicalEvent
+
+# What the fold reads of a consent event, said here as Protocols so that consent needs nothing
+# of hub: hub's CanonicalEvent has these members.
+class NamedSubject(Protocol):
+    @property
+    def token(self) -> str: ...
+
+
+class ConsentEvent(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def time(self) -> datetime: ...
+    @property
+    def agency_id(self) -> str: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def consent_ref(self) -> str | None: ...
+    @property
+    def subjects(self) -> Sequence[NamedSubject]: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,7 @@ class ConsentRecord:
         )
 
 
-def fold_consents(events: Iterable[CanonicalEvent]) -> dict[str, ConsentRecord]:
+def fold_consents(events: Iterable[ConsentEvent]) -> dict[str, ConsentRecord]:
     """Consent records by reference, from consent.recorded and consent.withdrawn events in
     any order (a withdrawal seen before its consent still applies)."""
     records: dict[str, ConsentRecord] = {}

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from audit.wiring import open_audit_store
 from consent.policy import load_policy
+from hub.adapters.audit_wiring import open_audit_store
 from hub.adapters.crypto.ciphers import FieldCipher, SqlKeyStore
 from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from hub.contract import payloads as p
+import hub.contract.payloads as p
 from hub.contract.common import EARLIEST_TIME, LawfulBasis, Strict
 from hub.contract.versions import UnknownSchema, upcast, version_of
 

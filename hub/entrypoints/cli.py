@@ -6,12 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from audit import cli as audit_cli
-from audit import ig_cli
 from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
-from hub.entrypoints import reports_cli
+from hub.entrypoints import audit_cli, ig_cli, reports_cli
 from hub.entrypoints.logs import configure_console, logging_to_file
 from hub.settings import Settings, SettingsError, load_settings
 

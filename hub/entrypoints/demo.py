@@ -131,8 +131,7 @@ def run_demo(
 
 def _verify_audit(settings: Settings) -> int:
     """Seal the demo's audit log with a signed checkpoint and verify all of it."""
-    from audit.checkpoint import load_or_create_signer
-    from audit.wiring import open_audit_store, signing_key_path
+    from hub.adapters.audit_wiring import load_or_create_signer, open_audit_store, signing_key_path
     from hub.adapters.sql.db import make_engine
 
     store = open_audit_store(settings, make_engine(settings.effective_database_url), publish=False)

@@ -65,7 +65,7 @@ def _audit(
 ) -> None:
     """The operator's own audit record, before anything is printed."""
     from audit.errors import AuditError
-    from audit.wiring import open_audit_store
+    from hub.adapters.audit_wiring import open_audit_store
 
     try:
         _append(open_audit_store(settings, engine, publish=False), action, subjects)

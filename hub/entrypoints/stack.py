@@ -54,7 +54,7 @@ def republish_checkpoints(settings: Settings, engine: Any) -> int:
     them from hub.audit.checkpoints."""
     from audit.schema import create_audit_schema
     from audit.store import SqlAuditStore
-    from audit.wiring import checkpoint_publisher
+    from hub.adapters.audit_wiring import checkpoint_publisher
 
     publisher = checkpoint_publisher(settings)
     if publisher is None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, update
 from audit.chain import ChainedRecord, canonical_json, chain_next
 from audit.schema import audit_checkpoints, audit_head, audit_records
 from audit.store import SqlAuditStore, checkpoint_row
-from audit.wiring import open_audit_store
+from hub.adapters.audit_wiring import open_audit_store
 from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 from hub.settings import Settings
 from tests.audit_builders import OTHER_KEY, SIGNED_AT, rechain

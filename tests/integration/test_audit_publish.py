@@ -7,11 +7,15 @@ import json
 import os
 from pathlib import Path
 
-from audit.checkpoint import Checkpoint, load_or_create_signer, signature_problem
+from audit.checkpoint import Checkpoint, signature_problem
 from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
-from audit.wiring import checkpoint_publisher, signing_key_path
+from hub.adapters.audit_wiring import (
+    checkpoint_publisher,
+    load_or_create_signer,
+    signing_key_path,
+)
 from hub.adapters.kafka.embedded import EmbeddedBroker
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.settings import Settings

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import func, select
 
 from audit.publish import AUDIT_CHECKPOINTS
-from audit.wiring import open_audit_store
+from hub.adapters.audit_wiring import open_audit_store
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import free_port, stop_process
 from hub.adapters.sql.db import make_engine

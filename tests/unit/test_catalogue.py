@@ -11,8 +11,8 @@ import pytest
 from hub.contract import CURRENT_VERSION, EVENT_TYPES, PoliceIncident, schema_urn
 from hub.contract.examples import EXAMPLES
 from hub.contract.parse import InvalidEvent, parse_event
-from hub.contract.publish import EVENTS_DOC, SCHEMA_DIR, events_markdown, json_schemas
 from hub.domain.events import CanonicalEvent, SubjectRef
+from hub.entrypoints.contract_docs import EVENTS_DOC, SCHEMA_DIR, events_markdown, json_schemas
 
 DOMAIN_CATALOGUE = {
     "police.incident", "health.attendance", "marker.added", "marker.removed", "referral.made",
@@ -33,11 +33,15 @@ def test_each_documented_example_is_accepted(event_type: str) -> None:
 
 def test_schema_files_match_the_code() -> None:
     on_disk = {p.name: json.loads(p.read_text()) for p in SCHEMA_DIR.glob("*.json")}
-    assert on_disk == json_schemas(), "run `python -m hub.contract.publish` and commit the result"
+    assert on_disk == json_schemas(), (
+        "run `python -m hub.entrypoints.contract_docs` and commit the result"
+    )
 
 
 def test_events_page_matches_the_code() -> None:
-    assert EVENTS_DOC.read_text() == events_markdown(), "run `python -m hub.contract.publish`"
+    assert EVENTS_DOC.read_text() == events_markdown(), (
+        "run `python -m hub.entrypoints.contract_docs`"
+    )
 
 
 def test_schema_files_name_their_version_and_mark_sealed_fields() -> None:

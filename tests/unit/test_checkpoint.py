@@ -12,14 +12,13 @@ import pytest
 from audit.checkpoint import (
     Checkpoint,
     CheckpointSigner,
-    load_or_create_signer,
     load_public_key,
-    load_signer,
     public_key_pem,
     signature_problem,
     signed_text,
 )
 from audit.errors import CheckpointError
+from hub.adapters.audit_wiring import load_or_create_signer, load_signer
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 ROOT = bytes.fromhex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")

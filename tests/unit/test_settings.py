@@ -120,7 +120,7 @@ def test_database_url_given_is_used() -> None:
 
 
 def test_the_audit_signing_key_can_be_shared_between_processes() -> None:
-    from audit.wiring import signing_key_path
+    from hub.adapters.audit_wiring import signing_key_path
 
     assert signing_key_path(load_settings({})) == Path(".hub-data/keys/audit-checkpoint.key")
     shared = load_settings({"HUB_AUDIT_SIGNING_KEY_FILE": "/srv/hub/audit-signing.key"})

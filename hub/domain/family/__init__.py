@@ -5,15 +5,15 @@
     p.to_dict()                            # timeline + derived views, JSON-safe
 
 State is the timeline only (see projection.py); views.py derives members, relations, risk,
-markers, needs, agencies, Marac history and alert states from it.
+markers, needs, agencies, Marac history and alert states from it, with the shared queries of
+queries.py and the alert lifecycle of lifecycle.py.
 """
 
 from hub.domain.family.entry import Entry, Subject, facts_of, sealed
 from hub.domain.family.lifecycle import AlertState, alert_status, shown_status
-from hub.domain.family.projection import (
-    FamilyProjection,
-    apply_event,
-    apply_events,
+from hub.domain.family.projection import FamilyProjection, apply_event, apply_events
+from hub.domain.family.queries import (
+    FamilyTimeline,
     count,
     hearings_of,
     marac_cycle,
@@ -37,6 +37,7 @@ __all__ = [
     "AlertState",
     "Entry",
     "FamilyProjection",
+    "FamilyTimeline",
     "Subject",
     "agencies",
     "alert_status",

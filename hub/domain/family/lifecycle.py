@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain.family.entry import Entry
-from hub.domain.family.projection import FamilyProjection
+from hub.domain.family.queries import FamilyTimeline
 from hub.domain.internal import ALERT_ACKNOWLEDGED, ALERT_AGENDA_ADDED, ALERT_DISMISSED
 
 DECISIONS = {
@@ -63,7 +63,7 @@ class AlertState:
         }
 
 
-def alert_status(p: FamilyProjection) -> dict[str, AlertState]:
+def alert_status(p: FamilyTimeline) -> dict[str, AlertState]:
     """alert id → its latest decision (latest by event time, then hub id)."""
     latest: dict[str, Entry] = {}
     for e in p.timeline:
@@ -87,7 +87,7 @@ def alert_status(p: FamilyProjection) -> dict[str, AlertState]:
     return out
 
 
-def shown_status(p: FamilyProjection, alert_id: str, triggering_event_ids: tuple[str, ...]) -> str:
+def shown_status(p: FamilyTimeline, alert_id: str, triggering_event_ids: tuple[str, ...]) -> str:
     """How an alert is shown: "new" without a decision, else AlertState.effective."""
     state = alert_status(p).get(alert_id)
     return "new" if state is None else state.effective(triggering_event_ids)

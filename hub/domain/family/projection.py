@@ -10,13 +10,14 @@ timeline entries.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from hub.domain.events import CanonicalEvent
 from hub.domain.family.entry import Entry, entry_of
+from hub.domain.family.views import derived_views
 from hub.domain.internal import CLOCK_TICKED
 
 FORMAT = 1  # version of to_dict's shape
@@ -39,8 +40,6 @@ class FamilyProjection:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: the timeline (the state) and the derived views (for readers)."""
-        from hub.domain.family.views import derived_views  # views import this module
-
         return {
             "format": FORMAT,
             "family_id": self.family_id,
@@ -91,67 +90,3 @@ def apply_events(
     if len(timeline) == len(p.timeline) and clock == p.clock:
         return p
     return replace(p, timeline=tuple(timeline), clock=clock, hub_ids=frozenset(ids))
-
-
-# --- queries the rules and views share ------------------------------------------------------
-
-
-def persons_in_role(p: FamilyProjection, role: str) -> tuple[str, ...]:
-    """Persons named in that role by any agency event, sorted."""
-    return tuple(
-        sorted(
-            {
-                s.person_id
-                for e in p.timeline
-                if not e.internal
-                for s in e.subjects
-                if s.role == role
-            }
-        )
-    )
-
-
-def victims(p: FamilyProjection) -> tuple[str, ...]:
-    return persons_in_role(p, "victim")
-
-
-def select(
-    p: FamilyProjection,
-    types: Collection[str],
-    person: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[Entry]:
-    """Agency events of these types about the person (if given) with start <= time <= end."""
-    return [
-        e
-        for e in p.timeline
-        if e.type in types
-        and not e.internal
-        and (person is None or e.is_about(person))
-        and (start is None or e.time >= start)
-        and (end is None or e.time <= end)
-    ]
-
-
-def count(
-    p: FamilyProjection,
-    types: Collection[str],
-    person: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> int:
-    """How many events select() finds: the rolling-window counts rules use."""
-    return len(select(p, types, person, start, end))
-
-
-def hearings_of(p: FamilyProjection, victim: str) -> list[Entry]:
-    """The victim's Marac hearings in timeline order."""
-    return [e for e in p.timeline if e.type == "marac.case_heard" and e.names(victim, "victim")]
-
-
-def marac_cycle(p: FamilyProjection, victim: str, t: datetime) -> str:
-    """The hub id of the victim's latest hearing at or before t, or "none": the Marac cycle
-    an event at t belongs to."""
-    latest = [h for h in hearings_of(p, victim) if h.time <= t]
-    return latest[-1].hub_id if latest else "none"

@@ -25,7 +25,7 @@ from typing import Any
 
 from hub.domain.family.entry import Entry
 from hub.domain.family.lifecycle import alert_status
-from hub.domain.family.projection import FamilyProjection, hearings_of, victims
+from hub.domain.family.queries import FamilyTimeline, hearings_of, victims
 
 SYMMETRIC = {"partner", "ex_partner", "sibling", "household"}
 
@@ -34,7 +34,7 @@ def _iso(t: datetime) -> str:
     return t.isoformat()
 
 
-def members(p: FamilyProjection) -> dict[str, dict[str, Any]]:
+def members(p: FamilyTimeline) -> dict[str, dict[str, Any]]:
     """person id → tokens, roles seen, first and last event time."""
     out: dict[str, dict[str, Any]] = {}
     for e in p.timeline:
@@ -69,7 +69,7 @@ def _pairs(e: Entry) -> list[tuple[str, str, str]]:
     return out
 
 
-def relations(p: FamilyProjection) -> list[dict[str, Any]]:
+def relations(p: FamilyTimeline) -> list[dict[str, Any]]:
     """Every relation between two persons, with when it was seen and by which events."""
     seen: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
     for e in p.timeline:
@@ -90,7 +90,7 @@ def relations(p: FamilyProjection) -> list[dict[str, Any]]:
     ]
 
 
-def current_risk(p: FamilyProjection) -> dict[str, dict[str, Any]]:
+def current_risk(p: FamilyTimeline) -> dict[str, dict[str, Any]]:
     """victim → latest Dash, professional judgement raised, Marac status."""
     out = {}
     for v in victims(p):
@@ -134,7 +134,7 @@ def _marac_status(e: Entry | None) -> dict[str, Any]:
     return {"status": "referred", "date": e.time.date().isoformat(), "event_id": e.hub_id}
 
 
-def markers(p: FamilyProjection) -> dict[str, list[dict[str, Any]]]:
+def markers(p: FamilyTimeline) -> dict[str, list[dict[str, Any]]]:
     """person → each (marker, agency) with its latest state."""
     latest: dict[tuple[str, str, str], Entry] = {}
     for e in p.timeline:
@@ -157,7 +157,7 @@ def markers(p: FamilyProjection) -> dict[str, list[dict[str, Any]]]:
     return dict(out)
 
 
-def needs(p: FamilyProjection) -> dict[str, dict[str, dict[str, Any]]]:
+def needs(p: FamilyTimeline) -> dict[str, dict[str, dict[str, Any]]]:
     """person → need → first and last time reported, how often, by which agencies."""
     out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for e in p.timeline:
@@ -173,7 +173,7 @@ def needs(p: FamilyProjection) -> dict[str, dict[str, dict[str, Any]]]:
     return {pid: dict(sorted(ns.items())) for pid, ns in sorted(out.items())}
 
 
-def agencies(p: FamilyProjection) -> list[dict[str, Any]]:
+def agencies(p: FamilyTimeline) -> list[dict[str, Any]]:
     """The mini-plan: each agency involved, since when, last seen, how many events."""
     out: dict[str, dict[str, Any]] = {}
     for e in p.timeline:
@@ -193,7 +193,7 @@ def agencies(p: FamilyProjection) -> list[dict[str, Any]]:
     return [out[k] for k in sorted(out)]
 
 
-def hearings(p: FamilyProjection) -> list[dict[str, Any]]:
+def hearings(p: FamilyTimeline) -> list[dict[str, Any]]:
     """Marac history: every hearing of every victim, in time order."""
     return [
         {
@@ -209,7 +209,7 @@ def hearings(p: FamilyProjection) -> list[dict[str, Any]]:
     ]
 
 
-def open_actions(p: FamilyProjection) -> list[dict[str, Any]]:
+def open_actions(p: FamilyTimeline) -> list[dict[str, Any]]:
     """Actions of each victim's latest hearing not yet followed by a case.closed from the
     owner agency about that victim."""
     out = []
@@ -236,7 +236,7 @@ def open_actions(p: FamilyProjection) -> list[dict[str, Any]]:
     return out
 
 
-def derived_views(p: FamilyProjection) -> dict[str, Any]:
+def derived_views(p: FamilyTimeline) -> dict[str, Any]:
     """Every view, JSON-safe, as to_dict includes them."""
     return {
         "members": members(p),

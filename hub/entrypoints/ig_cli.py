@@ -20,7 +20,7 @@ from typing import Any
 from audit.errors import AuditError
 from audit.ig import SAR_COLUMNS, Criteria
 from audit.igstore import IgReports, ig_query_record
-from audit.wiring import open_audit_store
+from hub.adapters.audit_wiring import open_audit_store
 from hub.adapters.sql.events import SqlEventStore
 
 EngineFactory = Callable[[Any], Any]  # Settings -> sqlalchemy Engine

@@ -18,20 +18,20 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.checkpoint import (
-    Checkpoint,
-    load_or_create_signer,
-    load_public_key,
-    load_signer,
-    public_key_pem,
-)
+from audit.checkpoint import Checkpoint, load_public_key, public_key_pem
 from audit.errors import AuditError, CheckpointError
 from audit.proofs import check_consistency_document, check_inclusion_document
 from audit.prover import prove_consistency, prove_inclusion
 from audit.publish import AUDIT_CHECKPOINTS
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
-from audit.wiring import checkpoint_publisher, open_audit_store, signing_key_path
+from hub.adapters.audit_wiring import (
+    checkpoint_publisher,
+    load_or_create_signer,
+    load_signer,
+    open_audit_store,
+    signing_key_path,
+)
 
 EngineFactory = Callable[[Any], Any]  # Settings -> sqlalchemy Engine
 Command = Callable[[Any, argparse.Namespace, EngineFactory], int]

@@ -1,8 +1,8 @@
 """Building the audit store from the hub's settings: tables and triggers, signing key, publisher.
 
-Used by the API (hub.bootstrap.build_services) and the `hub audit` commands, so both
-write the
-same checkpoints with the same key.
+Used by the API (hub.bootstrap.build_services) and the `hub audit` and `hub ig`
+commands, so all write the same checkpoints with the same key. It lives in hub, not in audit:
+audit never imports hub (the hub's settings, key files and Kafka tuning are passed in here).
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from audit.checkpoint import load_or_create_signer
+from audit.checkpoint import CheckpointSigner
+from audit.errors import CheckpointError
 from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
+from hub.adapters.crypto.keys import load_or_create_key
+from hub.contract.kafka_clients import producer_tuning
 from hub.settings import Settings
 
 
@@ -24,11 +27,26 @@ def signing_key_path(settings: Settings) -> Path:
     return settings.audit_signing_key_file or settings.data_dir / "keys" / "audit-checkpoint.key"
 
 
+def load_or_create_signer(path: Path) -> CheckpointSigner:
+    """The signing key at path, created on first use (mode 0600, never overwritten)."""
+    try:
+        return CheckpointSigner.from_seed(load_or_create_key(path, 32))
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+def load_signer(path: Path) -> CheckpointSigner | None:
+    """The signing key at path, or None if there is none yet (never creates one)."""
+    return load_or_create_signer(path) if path.exists() else None
+
+
 def checkpoint_publisher(settings: Settings) -> KafkaCheckpointPublisher | None:
     if not settings.kafka_bootstrap:
         return None
     return KafkaCheckpointPublisher(
-        settings.kafka_bootstrap, settings.topic(AUDIT_CHECKPOINTS), settings.embedded_broker
+        settings.kafka_bootstrap,
+        settings.topic(AUDIT_CHECKPOINTS),
+        producer_tuning(settings.embedded_broker),
     )
 
 
