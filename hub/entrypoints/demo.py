@@ -50,9 +50,9 @@ async def _simulate(
         while True:
             chair = {"Authorization": f"Bearer {chair_key}"}
             body = (await client.get("/v1/alerts", headers=chair)).json()
-            families = {a["family_id"] for a in body["alerts"]}
+            seen = {a["family_id"] for a in body["alerts"]}
             print(
-                f"  chair sees {len(body['alerts'])} alerts in {len(families)} families "
+                f"  chair sees {len(body['alerts'])} alerts in {len(seen)} families "
                 f"(audit record {body['audit_record_id']})"
             )
             r = await client.get("/v1/marac/agenda", headers=chair, params={"area": DEMO_AREA})
