@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,8 +104,7 @@ async def _run(settings: Settings, duration: float | None, families: int) -> Non
 
 def run_demo(settings: Settings, duration: float | None, families: int) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    demo_settings = replace(
-        settings,
+    demo_settings = settings.replace(
         data_dir=settings.data_dir / "demo" / stamp,
         database_url="",
         kafka_bootstrap="",  # the demo always runs on the embedded defaults

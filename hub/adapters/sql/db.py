@@ -13,10 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
 log = logging.getLogger(__name__)
@@ -59,13 +55,29 @@ def create_schema(engine: Engine) -> None:
     """Bring the database's tables up to the newest migration (Alembic, head), creating them
     on an empty database and adopting a data folder from before migrations. Cheap when it is
     already current: processes call it at every start."""
+    _quiet_alembic()  # before alembic is imported: it logs as it sets itself up
+    from alembic import command
+    from alembic.config import Config
+
     with _migration_lock(engine), engine.begin() as conn:
-        if _current(conn) == _head():
+        before = _current(conn)
+        if before == _head():
             return
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        if before is not None:  # a new database is made, not migrated: nothing to say
+            log.info("database migrated from %s to %s", before, _head())
+
+
+def _quiet_alembic() -> None:
+    """Alembic says at INFO what it sets up on every start (a dozen lines, on stderr where
+    commands print their one-line errors); the hub logs one line when it migrates. An
+    operator who sets a level on the "alembic" logger keeps it."""
+    alembic_log = logging.getLogger("alembic")
+    if alembic_log.level == logging.NOTSET:
+        alembic_log.setLevel(logging.WARNING)
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -75,11 +87,16 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def _current(conn: Connection) -> str | None:
+    _quiet_alembic()  # before alembic is imported: it logs as it sets itself up
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
 @functools.cache
 def _head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
