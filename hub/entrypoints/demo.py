@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,8 +110,7 @@ def run_demo(
 ) -> int:
     """Run the demo; seed fixes the simulated agencies' events (random when None)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    demo_settings = replace(
-        settings,
+    demo_settings = settings.replace(
         data_dir=settings.data_dir / "demo" / stamp,
         database_url="",
         kafka_bootstrap="",  # the demo always runs on the embedded defaults
