@@ -121,7 +121,7 @@ class Stack:
         from hub.entrypoints.supervisor import Supervisor
 
         handler = logging.FileHandler(self.settings.data_dir / "logs" / "hub-up.log")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger("hub.up").addHandler(handler)
         self.extra.append(handler)
         self._supervisor = Supervisor(self, on_broker_reset)

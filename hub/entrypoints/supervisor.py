@@ -95,7 +95,7 @@ class Supervisor:
             try:
                 self.check()
             except Exception:  # keep supervising; the next pass retries with a longer wait
-                log.exception("hub up: restarting a child failed")
+                log.exception("restarting a child failed")
 
     def check(self) -> None:
         """One pass: restart the broker (and with it the worker), or the worker, if dead."""
@@ -112,7 +112,7 @@ class Supervisor:
         delay = backoff.delay(self._clock())
         self.restarts += 1
         log.error(
-            "hub up: the %s (pid %s) %s; restarting it in %.1f s%s (restart %d)",
+            "the %s (pid %s) %s; restarting it in %.1f s%s (restart %d)",
             what, pid, how_it_ended(returncode), delay, then, self.restarts,
         )  # fmt: skip
         return not self._halt.wait(delay)  # False: hub up is stopping, leave it
@@ -122,7 +122,7 @@ class Supervisor:
             return
         new = self._stack.restart_worker()
         self.worker_backoff.started(self._clock())
-        log.warning("hub up: worker restarted (pid %s)", new.pid)
+        log.warning("worker restarted (pid %s)", new.pid)
 
     def _restart_broker(self, pid: int, returncode: int) -> None:
         then = (
@@ -136,6 +136,6 @@ class Supervisor:
         self.worker_backoff.started(self._clock())
         worker = self._stack.worker
         log.warning(
-            "hub up: embedded broker restarted on %s (pid %s); worker restarted (pid %s)",
+            "embedded broker restarted on %s (pid %s); worker restarted (pid %s)",
             broker.bootstrap, broker.proc.pid, worker.pid if worker else "-",
         )  # fmt: skip
