@@ -35,7 +35,7 @@ class Backoff:
     first: float = 0.5
     ceiling: float = 30.0
     healthy_after: float = 60.0
-    _next: float = field(init=False, default=0.0)
+    _next: float | None = field(init=False, default=None)
     _started_at: float | None = field(init=False, default=None)
 
     def started(self, at: float) -> None:
@@ -43,9 +43,9 @@ class Backoff:
 
     def delay(self, died_at: float) -> float:
         ran = died_at - self._started_at if self._started_at is not None else 0.0
-        if self._next == 0.0 or ran >= self.healthy_after:
+        if self._next is None or ran >= self.healthy_after:
             self._next = self.first
-        delay = self._next
+        delay: float = self._next
         self._next = min(self._next * 2, self.ceiling)
         return delay
 
@@ -68,14 +68,15 @@ class Supervisor:
         stack: Stack,
         on_broker_reset: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        backoff: Callable[[], Backoff] = Backoff,
     ) -> None:
         self._stack = stack
         self._on_broker_reset = on_broker_reset
         self._clock = clock
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-up-supervisor", daemon=True)
-        self.worker_backoff = Backoff()
-        self.broker_backoff = Backoff()
+        self.worker_backoff = backoff()
+        self.broker_backoff = backoff()
         self.restarts = 0
 
     def start(self) -> None:

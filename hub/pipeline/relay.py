@@ -58,6 +58,7 @@ class OutboxRelay:
         self._down_since: float | None = None  # monotonic time the broker was lost
         self._error = ""
         self.published = 0
+        self.failures = 0  # attempts to reach the broker that failed, since start
 
     def state(self) -> dict[str, Any]:
         """For readiness: can the relay publish, and if not, why and since when."""
@@ -148,6 +149,7 @@ class OutboxRelay:
         log.warning("outbox relay: refilling the new broker with %d stored events", queued)
 
     def _broker_lost(self, exc: BaseException) -> None:
+        self.failures += 1
         self._error = f"{type(exc).__name__}: {exc}"
         if self._down_since is not None:
             return

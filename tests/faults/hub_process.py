@@ -95,10 +95,10 @@ class HubUp:
         # its children die with it (PR_SET_PDEATHSIG) and exit within their grace
         wait_for(lambda: not processes_mentioning(str(self.data_dir)), 60, "hub up's children")
 
-    def terminate(self) -> int:
+    def terminate(self, deadline: float = 60.0) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(60)
+        return self.proc.wait(deadline)
 
 
 class LedgerSender(threading.Thread):
@@ -107,7 +107,7 @@ class LedgerSender(threading.Thread):
 
     def __init__(
         self, base_url: str, keys: dict[str, str], stream: list[tuple[str, dict[str, Any]]],
-        reader_key: str, batch: int = 50,
+        reader_key: str, batch: int = 200,
     ) -> None:  # fmt: skip
         super().__init__(daemon=True)
         self.clients = {

@@ -27,9 +27,10 @@ from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
-FAMILIES = 300  # about 2,800 events
+FAMILIES = 200  # about 1,900 events
 START = 180.0  # generous deadlines for a shared 2-core machine: conditions, not timings
 RECOVER = 120.0
+STOP_DEADLINE = 20.0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -118,7 +119,11 @@ def test_nothing_acknowledged_is_lost_or_doubled_under_kill_9(
         assert sender.error is None, sender.error
         assert sender.refused == []
         wait_for(lambda: drained(engine) and hub.ready(), RECOVER, "the pipeline to drain")
-        assert hub.terminate() == 0  # SIGTERM: the ordered stop, exit code 0
+        # Stopping right after a broker loss used to take 29 s and a SIGKILL for the worker
+        # (faust waits on the lost broker); it is bounded now, and SIGTERM runs the ordered
+        # stop and exits 0. The deadline is generous: a hang, not a slow machine, fails it.
+        hub.kill_child("broker")
+        assert hub.terminate(deadline=STOP_DEADLINE) == 0
         assert processes_mentioning(str(data_dir)) == []
     finally:
         sender.halt()
