@@ -237,25 +237,46 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+class _Terminated(Exception):
+    """SIGTERM reached `hub up`: stop as Ctrl-C does."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
+    """Broker, worker and API, supervised; SIGTERM and Ctrl-C stop them in order (API,
+    worker, broker), and SIGTERM ends with exit code 0."""
+    import signal
+
     import uvicorn
 
     from hub.entrypoints.api.app import create_app
     from hub.entrypoints.stack import Stack
 
+    # uvicorn turns SIGTERM into a graceful stop, then raises it again under the handler found
+    # at its start: with the default one the process died there, skipping the stop below.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     stack = Stack(settings)
     with logging_to_file(settings.data_dir) as log_file:
         print(f"hub: full log (Kafka clients included) in {log_file}")
         try:
             settings = stack.start()
+            app = create_app(settings)
+            relay = app.state.services.relay
+            stack.supervise(on_broker_reset=relay.request_refill if relay is not None else None)
             uvicorn.run(
-                create_app(settings),
+                app,
                 host=settings.api_host,
                 port=settings.api_port,
                 log_level=settings.log_level.lower(),
                 timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
             )
+        except _Terminated:
+            pass
         finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the stop
             stack.stop()
     return 0
 

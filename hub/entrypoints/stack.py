@@ -1,7 +1,9 @@
 """Run the hub's processes together: embedded broker (when no cluster is named), worker, API.
 
 The hub owns its children: each runs in its own session (Ctrl-C reaches only the hub, which
-stops them in order: worker, then broker) and dies with the hub if the hub is killed.
+stops them in order: worker, then broker) and dies with the hub if the hub is killed. Under
+`hub up` a supervisor (hub.entrypoints.supervisor) restarts a child that dies. Stopping is
+bounded: a worker gets WORKER_STOP_SECONDS (it exits by itself a little sooner), then SIGKILL.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,9 @@ from hub.adapters.kafka.topics import ensure_topics
 from hub.settings import Settings, env_name
 
 log = logging.getLogger(__name__)
+
+WORKER_STOP_SECONDS = 4.0  # the worker's own grace (hub.pipeline.worker) is 3 s
+BROKER_STOP_SECONDS = 3.0
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -82,6 +89,8 @@ class Stack:
     broker: EmbeddedBroker | None = None
     worker: subprocess.Popen[bytes] | None = None
     extra: list[Any] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _supervisor: Any = field(default=None, repr=False)
 
     def start(self) -> Settings:
         s = self.settings
@@ -92,24 +101,68 @@ class Stack:
         self.settings = s
         ensure_topics(s)
         if self.broker is not None:
-            # A new embedded broker holds nothing (it keeps memory only): refill its topics
-            # from the event store; the worker skips events it had already applied.
-            from hub.adapters.sql.db import create_schema, make_engine
-            from hub.pipeline.replay import refill
-
-            engine = make_engine(s.effective_database_url)
-            create_schema(engine)
-            resent = refill(engine)
-            republish_checkpoints(s, engine)
-            engine.dispose()
-            if resent:
-                log.info("refilling the new broker with %d stored events", resent)
+            self._after_new_broker(None)
         self.worker = start_worker(s)
         log.info("worker started (pid %s)", self.worker.pid)
         return s
 
+    def _after_new_broker(self, refill_by: Callable[[], None] | None) -> None:
+        """A new embedded broker holds nothing (it keeps memory only): refill its topics from
+        the event store (the worker skips events it had already applied), by the running
+        relay when there is one, so that it never marks a row sent to the lost broker."""
+        from hub.adapters.sql.db import create_schema, make_engine
+        from hub.pipeline.replay import refill
+
+        engine = make_engine(self.settings.effective_database_url)
+        try:
+            create_schema(engine)
+            if refill_by is not None:
+                refill_by()
+            elif resent := refill(engine):
+                log.info("refilling the new broker with %d stored events", resent)
+            republish_checkpoints(self.settings, engine)
+        finally:
+            engine.dispose()
+
+    def supervise(self, on_broker_reset: Callable[[], None] | None = None) -> None:
+        """Restart children that die, until stop(); on_broker_reset asks the relay to refill."""
+        from hub.entrypoints.supervisor import Supervisor
+
+        handler = logging.FileHandler(self.settings.data_dir / "logs" / "hub-up.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("hub.up").addHandler(handler)
+        self.extra.append(handler)
+        self._supervisor = Supervisor(self, on_broker_reset)
+        self._supervisor.start()
+
+    def restart_worker(self) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self.worker is not None:
+                stop_process(self.worker, "worker", timeout=WORKER_STOP_SECONDS)
+            self.worker = start_worker(self.settings)
+            return self.worker
+
+    def restart_broker(self, refill_by: Callable[[], None] | None) -> EmbeddedBroker:
+        """Replace a dead embedded broker on the same port; then topics, refill, worker."""
+        assert self.broker is not None
+        with self._lock:
+            if self.worker is not None:  # its group and offsets died with the broker
+                stop_process(self.worker, "worker", timeout=WORKER_STOP_SECONDS)
+            self.broker = EmbeddedBroker.start(self.settings.data_dir / "logs", self.broker.port)
+            ensure_topics(self.settings)
+            self._after_new_broker(refill_by)
+            self.worker = start_worker(self.settings)
+            return self.broker
+
     def stop(self) -> None:
-        if self.worker is not None:
-            stop_process(self.worker, "worker", timeout=20)
-        if self.broker is not None:
-            self.broker.stop()
+        if self._supervisor is not None:
+            self._supervisor.stop()
+        with self._lock:
+            if self.worker is not None:
+                stop_process(self.worker, "worker", timeout=WORKER_STOP_SECONDS)
+            if self.broker is not None:
+                stop_process(self.broker.proc, "embedded broker", timeout=BROKER_STOP_SECONDS)
+        for handler in self.extra:
+            if isinstance(handler, logging.Handler):
+                logging.getLogger("hub.up").removeHandler(handler)
+                handler.close()

@@ -3,6 +3,11 @@ alerts current.
 
 The agent is a thin edge: decode a batch, hand it to the FamilyProjector (pure fold + rules
 in one SQL transaction), announce the alerts raised or changed on hub.alerts.v1.
+
+The worker writes a heartbeat row every HEARTBEAT_SECONDS (/readyz reads it). Its shutdown is
+bounded: faust waits forever on a consumer thread that failed while the broker was gone, so
+STOP_GRACE_SECONDS after SIGTERM/SIGINT the process exits anyway. That is safe: every effect
+is committed in one SQL transaction with its tracking rows, and redelivery is skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -18,6 +29,7 @@ from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import faust_tuning, patch_faust_fetch_wait
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.progress import beat
 from hub.domain.events import CanonicalEvent
 from hub.pipeline.kafka_ingress import add_ingress_agent
 from hub.pipeline.projector import FamilyProjector
@@ -28,6 +40,8 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 BATCH_WITHIN_SECONDS = 0.02
+HEARTBEAT_SECONDS = 2.0
+STOP_GRACE_SECONDS = 3.0
 
 
 def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
@@ -74,12 +88,40 @@ def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
                     key=alert["family_id"].encode(), value=json.dumps(alert, default=str).encode()
                 )
 
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+
+    @app.timer(interval=HEARTBEAT_SECONDS)  # type: ignore[untyped-decorator]
+    async def heartbeat() -> None:
+        await asyncio.to_thread(beat, engine, worker_id, datetime.now(UTC))
+
     add_ingress_agent(app, settings, ingress)  # Kafka-direct ingress: hub.ingress.raw → event store
     return app
+
+
+class BoundedWorker(faust.Worker):
+    """A faust worker whose stop, once asked for, takes at most STOP_GRACE_SECONDS."""
+
+    def _schedule_shutdown(self, sig: signal.Signals) -> None:  # mode's signal hook
+        super()._schedule_shutdown(sig)
+        timer = threading.Timer(STOP_GRACE_SECONDS, _exit_now, args=(sig,))
+        timer.daemon = True
+        timer.start()
+
+
+def _exit_now(sig: signal.Signals) -> None:
+    log.warning(
+        "worker did not stop within %.0f s of %s (its broker is probably gone); exiting now",
+        STOP_GRACE_SECONDS,
+        sig.name,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    os._exit(0)  # stopping was asked for; committed work is safe, uncommitted is redelivered
 
 
 def run_worker(settings: Settings, ingress: KafkaIngress) -> None:
     """Run the faust worker in this process until SIGTERM/SIGINT."""
     app = create_app(settings, ingress)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = BoundedWorker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -21,6 +21,7 @@ NOT_PERSONAL = {
     ("POST", "/v1/events"): "answers with the sender's own event id and the hub id",
     ("POST", "/v1/events:batch"): "answers with the sender's own event ids and statuses",
     ("GET", "/healthz"): "service health only",
+    ("GET", "/readyz"): "checks, counts and lags of the pipeline; no subject or event",
 }
 
 

@@ -4,8 +4,6 @@ retrying, and log no personal data; sleeps are recorded, never slept."""
 from __future__ import annotations
 
 import asyncio
-import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +11,7 @@ from aiokafka.errors import KafkaConnectionError
 from sqlalchemy.exc import OperationalError
 
 from hub.adapters.kafka.binding import RawRecord
-from hub.adapters.sql.db import create_schema, make_engine
-from hub.adapters.sql.events import SqlEventStore
 from hub.pipeline.kafka_ingress import handle_with_retry, publish_with_retry
-from hub.pipeline.relay import OutboxRelay
 from hub.services.kafka_ingress import Outcome
 
 
@@ -81,31 +76,3 @@ def test_rejections_are_sent_again_until_the_broker_takes_them() -> None:
     asyncio.run(publish_with_retry(topic, refused, sleep=sleeps))
     assert topic.sent == [RECORD.value]
     assert sleeps == [0.2, 0.4]
-
-
-def test_the_relay_backs_off_while_the_broker_is_away_and_stops_when_told(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-    create_schema(engine)
-    sleeps = Sleeps()
-
-    async def sleep(seconds: float) -> None:
-        await sleeps(seconds)
-        if len(sleeps) == 8:
-            relay.stop()
-
-    relay = OutboxRelay(SqlEventStore(engine), "127.0.0.1:1", embedded=False, sleep=sleep)
-    connects: list[int] = []
-
-    async def unreachable() -> Any:
-        connects.append(1)
-        raise KafkaConnectionError("no broker at 127.0.0.1:1")
-
-    relay._new_producer = unreachable  # type: ignore[method-assign]
-    with caplog.at_level(logging.WARNING):
-        asyncio.run(relay.run())
-    assert sleeps == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]  # doubling, at most 5 s
-    assert len(connects) == 9  # a new connection each time
-    assert caplog.text.count("outbox relay could not publish") == 8
-    engine.dispose()

@@ -235,3 +235,12 @@ access_requests = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_reason", Text, nullable=True),
 )
+
+# Each worker process writes its row every few seconds: /readyz reads the newest beat to tell
+# whether any worker is alive (a dead one stops beating; its row stays until it is pruned).
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("worker_id", String(128), primary_key=True),  # host:pid
+    Column("beat_at", DateTime(timezone=True), nullable=False, index=True),
+)

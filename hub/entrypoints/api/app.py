@@ -16,6 +16,7 @@ from hub.entrypoints.api import (
     alerts,
     events,
     families,
+    health,
     identity,
     ig,
     reports,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(families.router)
     app.include_router(reports.router)
+    app.include_router(health.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:
