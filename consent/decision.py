@@ -6,6 +6,7 @@ passed in. Its Decision is both what filters the view and what the audit log kee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -51,8 +52,35 @@ class Override:
     def __post_init__(self) -> None:
         if self.reason not in OVERRIDE_REASONS:
             raise ValueError(f"override reason must be one of {', '.join(OVERRIDE_REASONS)}")
-        if len(self.justification.strip()) < 10:
-            raise ValueError("an override needs a written justification (10 characters or more)")
+        problem = justification_problem(self.justification)
+        if problem is not None:
+            raise ValueError(problem)
+
+
+# An override shares without consent, so an IG officer reviews each one (GET /v1/ig/overrides)
+# and must be able to tell from its justification why it was needed: punctuation or a word
+# or two does not say that.
+JUSTIFICATION_MIN_CHARS = 20
+JUSTIFICATION_MIN_WORDS = 3
+JUSTIFICATION_MAX_CHARS = 2000
+_WORD = re.compile(r"[^\W\d_]{2,}")  # two or more letters, in any alphabet
+
+
+def justification_problem(text: str) -> str | None:
+    """What is wrong with an override's justification, or None when it will do."""
+    words = len(_WORD.findall(text))
+    stripped = text.strip()
+    if len(stripped) > JUSTIFICATION_MAX_CHARS:
+        most = JUSTIFICATION_MAX_CHARS
+        return f"the justification is {len(stripped)} characters; keep it to {most} or fewer"
+    if len(stripped) < JUSTIFICATION_MIN_CHARS or words < JUSTIFICATION_MIN_WORDS:
+        return (
+            "an override shares without consent and an IG officer reviews it, so its "
+            f"justification must say why in words: at least {JUSTIFICATION_MIN_WORDS} words "
+            f"and {JUSTIFICATION_MIN_CHARS} characters, e.g. 'victim cannot be reached before "
+            "the meeting'"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ from pydantic import BaseModel, Field
 
 from consent.policy import MARAC_ROLES, PERSON_ROLES
 from hub.adapters.sql.principals import Principal
-from hub.services.access import Purpose, people_only
+from hub.services.access import (
+    Purpose,
+    in_area,
+    people_only,
+    require_subjects_in_area,
+    subject_area,
+)
 from hub.services.context import HubContext
 from hub.services.disclosure import PolicyPoint
 from hub.services.errors import Conflict, Forbidden, NotFound, Unusable
@@ -71,12 +77,15 @@ def open_request(services: HubContext, principal: Principal, body: RequestIn) ->
 
 
 def visible_requests(services: HubContext, principal: Principal) -> list[RequestOut]:
-    """The reader's own requests, those addressed to their agency, and (Marac) every open one."""
+    """The reader's own requests, those addressed to their agency, and (Marac) every open one
+    (of their area, when bound to one)."""
     people_only(principal)
     policy = services.policy
     found = policy.requests.visible_to(
         principal.principal_id, principal.agency_id, principal.role in MARAC_ROLES
     )
+    if principal.area is not None:
+        found = [r for r in found if in_area(principal, subject_area(services, r.subject))]
     for r in found:
         _audit(policy, principal, r.purpose, "access requests listed", r.subject, [r.request_id])
     return [RequestOut(**r.view()) for r in found]
@@ -96,6 +105,9 @@ def decide_request(
             f"only {req.holding_agency}'s practitioners or a Marac chair may answer this request"
         )
     action = "access granted" if body.grant else "access refused"
+    if not holder:  # a Marac reader, who answers for their area only
+        where = f"POST /v1/requests/{request_id}/decision"
+        require_subjects_in_area(services, principal, req.purpose, where, [req.subject])
     _audit(policy, principal, req.purpose, action, req.subject, list(req.items))
     if not policy.requests.decide(request_id, body.grant, principal.principal_id, body.reason):
         raise Conflict(f"request {request_id} was already {req.status}")

@@ -17,7 +17,7 @@ from hub.adapters.kafka import topics
 from hub.adapters.sql.alerts import get_alert
 from hub.adapters.sql.principals import Principal
 from hub.domain import alert_lifecycle as lifecycle
-from hub.services.access import area_in_scope, marac_only
+from hub.services.access import marac_only, require_area
 from hub.services.alerts import screen
 from hub.services.context import HubContext
 from hub.services.errors import Conflict, Forbidden, NotFound
@@ -41,7 +41,8 @@ def decide(
     alert = get_alert(services.engine, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
-    area_in_scope(principal, alert.area)
+    action = f"POST /v1/alerts/{alert_id}/{verb}"
+    require_area(services, principal, purpose, action, [alert.area], alert.subject_tokens)
     screened = screen(services, policy, principal, purpose, [alert])
     if not screened.shown:
         raise Forbidden(
@@ -74,7 +75,7 @@ def decide(
         raise Conflict(str(exc)) from None
     # Audited before it is stored (fail closed): acting on an alert rests on reading it.
     policy.audit(
-        principal, purpose, f"POST /v1/alerts/{alert_id}/{verb}", screened.decisions,
+        principal, purpose, action, screened.decisions,
         list(alert.subject_tokens), [alert_id, event.hub_id], ["alert_id", "status"],
         f"alert {verb}",
     )  # fmt: skip

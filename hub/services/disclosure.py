@@ -118,6 +118,20 @@ class PolicyPoint:
             for e in items
         ]
 
+    def refusal_for(self, principal: Principal, purpose: str) -> str | None:
+        """The policy's reason when it refuses this reader every event type of the contract
+        for this purpose (whatever the agency, consent or override), else None."""
+        owns = (False, True) if principal.agency_id else (False,)
+        reasons = []
+        for event_type in CLASS_BY_TYPE:
+            for own in owns:
+                rule = self.policy.rule_for(event_type, principal.role, purpose, own)
+                if rule is not None and rule.refuse is None:
+                    return None
+                reasons.append(rule.refuse if rule is not None else None)
+        given = next((r for r in reasons if r), None)
+        return given or f"the sharing policy shows role '{principal.role}' nothing for {purpose}"
+
     def view(self, event: CanonicalEvent, decision: Decision) -> dict[str, Any]:
         """The event as this recipient may see it: allowed fields only, sealed ones opened."""
         full = {

@@ -17,7 +17,12 @@ from hub.domain.areas import victim_area
 from hub.domain.events import CanonicalEvent
 from hub.domain.family import Entry, FamilyProjection
 from hub.domain.reports import window_counts
-from hub.services.access import people_only
+from hub.services.access import (
+    family_area,
+    require_area,
+    require_case_reader,
+    require_subjects_in_area,
+)
 from hub.services.context import HubContext
 from hub.services.disclosure import PolicyPoint
 from hub.services.errors import NotFound
@@ -137,10 +142,9 @@ def screen_family(
 
 def _view(
     services: HubContext, policy: PolicyPoint, principal: Principal, purpose: str,
-    state: dict[str, Any], now: datetime,
+    p: FamilyProjection, now: datetime,
 ) -> FamilyOut:  # fmt: skip
     """The family view for this reader, audited before it is returned (raises AuditError)."""
-    p = FamilyProjection.from_dict(state)
     seen = screen_family(services, policy, principal, purpose, p)
     visible = seen.projection
     views = visible.to_dict()
@@ -180,15 +184,24 @@ def _entry_out(e: Entry) -> dict[str, Any]:
 def family_view(
     services: HubContext, principal: Principal, purpose: str, family_id: str
 ) -> FamilyOut | Moved:
-    """The family as this reader may see it, audited first; Moved when a merge retired the id."""
-    people_only(principal)
+    """The family as this reader may see it, audited first; Moved when a merge retired the id.
+    Refused (audited) to readers the policy shows nothing and to readers of another area."""
+    action = f"GET /v1/families/{family_id}"
+    require_case_reader(services, principal, purpose, action, [])
     found = find_family(services.engine, family_id)
     if found is None:
         raise NotFound(f"no family {family_id}")
     if found.moved_to is not None:
+        # the new id is the family's own: not for a reader of another area either
+        area = family_area(services, found.moved_to)
+        require_area(services, principal, purpose, action, [area], [])
         return Moved(family_id, found.moved_to)
-    assert found.state is not None
-    return _view(services, services.policy, principal, purpose, found.state, datetime.now(UTC))
+    assert found.state is not None  # a current family id has its projection
+    p = FamilyProjection.from_dict(found.state)
+    tokens = sorted({s.token for e in p.timeline for s in e.subjects})
+    area = victim_area(p, services.areas).name
+    require_area(services, principal, purpose, action, [area], tokens)
+    return _view(services, services.policy, principal, purpose, p, datetime.now(UTC))
 
 
 def _subject_family(
@@ -212,7 +225,9 @@ def subject_family(
     services: HubContext, principal: Principal, purpose: str, token: str
 ) -> SubjectFamily:
     """The subject's current family id, when the reader may see an event naming them."""
-    people_only(principal)
+    action = f"GET /v1/subjects/{token}/family"
+    require_case_reader(services, principal, purpose, action, [token])
+    require_subjects_in_area(services, principal, purpose, action, [token])
     found = _subject_family(services, services.policy, principal, purpose, token)
     if found is None:
         raise NotFound("the hub holds nothing about this subject that you may see")

@@ -18,11 +18,12 @@ from hub.adapters.sql.families import PossibleMatch, family_of_token, get_match,
 from hub.adapters.sql.principals import Principal
 from hub.domain import internal
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
-from hub.services.access import Purpose
+from hub.services.access import Purpose, in_area, require_subjects_in_area, subject_area
 from hub.services.context import HubContext
 from hub.services.errors import Conflict, Forbidden, NotFound
 
 MATCH_ID = r"^[0-9a-f-]{36}$"
+ALL = 1_000_000  # every possible match: a reader bound to an area filters them
 VERBS = {"confirmed": "confirm", "rejected": "reject", "undone": "undo"}
 DECISION_TYPES = {
     "confirmed": internal.MATCH_CONFIRMED,
@@ -127,8 +128,19 @@ def _side(services: HubContext, token: str, names: dict[str, dict[str, str | Non
     )
 
 
-def _list(services: HubContext, status_: str | None, limit: int) -> list[MatchOut]:
-    matches = list_matches(services.engine, status_, limit)
+def _in_area(services: HubContext, principal: Principal, m: PossibleMatch) -> bool:
+    """Both sides' families in the reader's area (hub/services/access.py says why both)."""
+    return all(in_area(principal, subject_area(services, t)) for t in (m.token_a, m.token_b))
+
+
+def _list(
+    services: HubContext, principal: Principal, status_: str | None, limit: int
+) -> list[MatchOut]:
+    if principal.area is None:
+        matches = list_matches(services.engine, status_, limit)
+    else:  # filtered before the limit, so another area's matches do not crowd out the reader's
+        found = list_matches(services.engine, status_, ALL)
+        matches = [m for m in found if _in_area(services, principal, m)][:limit]
     names = services.vault.names(t for m in matches for t in (m.token_a, m.token_b))
     out = []
     for m in matches:
@@ -150,9 +162,9 @@ def matches(
     services: HubContext, principal: Principal, status: str | None, limit: int
 ) -> MatchList:
     """Possible matches with both sides' names and dates of birth, oldest first; audited
-    before the answer."""
+    before the answer. A reader bound to an area gets the matches of that area only."""
     marac_only(principal)
-    found = _list(services, status, limit)
+    found = _list(services, principal, status, limit)
     record_id = None
     if found:
         record_id = services.policy.audit(
@@ -190,6 +202,9 @@ def decide(
     match = get_match(services.engine, match_id)
     if match is None:
         raise NotFound(f"no possible match {match_id}")
+    action = f"POST /v1/identity/matches/{match_id}/{VERBS[decision]}"
+    sides = [match.token_a, match.token_b]
+    require_subjects_in_area(services, principal, Purpose.safeguarding_review.value, action, sides)
     stored = stored_decisions(services, match_id)
     current = effective_status(match, stored)
     earlier = stored.get(decision)
@@ -205,9 +220,8 @@ def decide(
     # Audited before it is stored (fail closed). In a race between two people, the stored
     # event's actor is the one whose decision counts; the loser is answered 409.
     policy.audit(
-        principal, Purpose.safeguarding_review.value,
-        f"POST /v1/identity/matches/{match_id}/{VERBS[decision]}",
-        [], [match.token_a, match.token_b], [event.hub_id], ["match_id", "status"],
+        principal, Purpose.safeguarding_review.value, action,
+        [], sides, [event.hub_id], ["match_id", "status"],
         f"identity decision: {VERBS[decision]}",
     )  # fmt: skip
     result = services.ingress.store.append(

@@ -81,11 +81,17 @@ class Ingress:
         event, content_hash = self.prepare(incoming, sender, now)
         return self.receipt(incoming, self.store.append(event, content_hash, self.events_topic))
 
-    def check(self, incoming: Incoming, sender: Principal, now: datetime) -> AgencyType:
-        """The sender's right to send this event, and rules beyond the schema."""
+    def check_sender(self, sender: Principal) -> AgencyType:
+        """The sender is an agency system of a known type (else NotAllowedToSend): checked
+        once for a whole batch, so a person's batch is refused whole, like a single event."""
         agency_type = self.agency_types.get(sender.role)
         if sender.kind != "agency_system" or agency_type is None or sender.agency_id is None:
             raise NotAllowedToSend("only agency systems may send events; use an agency's API key")
+        return agency_type
+
+    def check(self, incoming: Incoming, sender: Principal, now: datetime) -> AgencyType:
+        """The sender's right to send this event, and rules beyond the schema."""
+        agency_type = self.check_sender(sender)
         if incoming.agency is not None and incoming.agency != sender.agency_id:
             raise NotAllowedToSend(
                 f"the event names agency {incoming.agency!r} but was sent with the credential of "

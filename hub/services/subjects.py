@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from consent.bases import OVERRIDE_REASONS
 from consent.decision import Override
 from consent.policy import MARAC_ROLES
 from hub.adapters.sql.principals import Principal
-from hub.services.access import people_only
+from hub.contract.parse import error_entry
+from hub.services.access import require_case_reader, require_subjects_in_area
 from hub.services.context import HubContext
 from hub.services.errors import Forbidden, Unusable
 
@@ -35,7 +37,10 @@ def override_of(
     try:
         return Override(reason, justification or "", principal.principal_id)
     except ValueError as exc:
-        raise Unusable(str(exc)) from None
+        field = "reason" if reason not in OVERRIDE_REASONS else "justification"
+        raise Unusable(
+            str(exc), [error_entry(("override", field), str(exc), "value_error")]
+        ) from None
 
 
 def subject_events(
@@ -43,9 +48,12 @@ def subject_events(
     override_reason: str | None, justification: str | None,
 ) -> SubjectEvents:  # fmt: skip
     """The events held about this subject, each filtered to the fields the policy allows;
-    refused items are counted, not shown (raises AuditError: nothing shown)."""
-    people_only(principal)
+    refused items are counted, not shown (raises AuditError: nothing shown). Refused
+    outright (audited) to readers the policy shows nothing and to readers of another area."""
+    action = f"GET /v1/subjects/{token}/events"
+    require_case_reader(services, principal, purpose, action, [token])
     override = override_of(principal, override_reason, justification)
+    require_subjects_in_area(services, principal, purpose, action, [token])
     policy = services.policy
     held = services.ingress.store.for_subject(token)
     decisions = policy.decide(principal, purpose, held, override)
@@ -53,7 +61,7 @@ def subject_events(
     record_id = None
     if held:
         record_id = policy.audit(
-            principal, purpose, f"GET /v1/subjects/{token}/events", decisions, [token],
+            principal, purpose, action, decisions, [token],
             [d.hub_id for d in decisions if d.shared],
         )  # fmt: skip
     refusals = sorted({d.reason for d in decisions if not d.shared})

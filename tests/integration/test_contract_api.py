@@ -158,6 +158,16 @@ def test_a_batch_needs_a_valid_key(api: Api) -> None:
     assert r.status_code == 401
 
 
+def test_a_batch_from_a_person_is_refused_whole_as_a_single_event_is(api: Api) -> None:
+    person = api.key("Chair Example", "person", "marac_chair")
+    single = api.client.post("/v1/events", json=EXAMPLES["risk.dash"], headers=person)
+    batch = api.client.post("/v1/events:batch", json=[EXAMPLES["risk.dash"]], headers=person)
+    assert (single.status_code, batch.status_code) == (403, 403), batch.text
+    assert batch.json()["detail"] == single.json()["detail"]
+    assert "results" not in batch.json()
+    assert api.services.ingress.store.read(0, 10) == []
+
+
 def test_the_agency_attribute_must_match_the_credential(api: Api) -> None:
     event = copy.deepcopy(EXAMPLES["risk.dash"]) | {"agency": "TEST-SOMEONE-ELSE"}
     r = api.client.post("/v1/events", json=event, headers=sender_for(api, "risk.dash"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from urllib.parse import quote
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
@@ -68,8 +69,19 @@ def send(api: Api, agency: str, agency_type: str, *events: dict) -> None:
         assert r.status_code == 202, r.text
 
 
+def override(reason: str, justification: str) -> dict[str, str]:
+    """The headers that ask for a Sch 1 para 18 override (percent-encoded UTF-8)."""
+    return {
+        "Hub-Override-Reason": quote(reason, safe=""),
+        "Hub-Override-Justification": quote(justification, safe=""),
+    }
+
+
 def read(api: Api, headers: dict[str, str], token: str, **params) -> dict:
-    r = api.client.get(f"/v1/subjects/{token}/events", headers=headers, params=params)
+    """The subject's events; override_reason and justification go in the override headers."""
+    reason, why = params.pop("override_reason", None), params.pop("justification", None)
+    sent = headers | (override(reason, why) if reason is not None else {})
+    r = api.client.get(f"/v1/subjects/{token}/events", headers=sent, params=params)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -97,13 +109,25 @@ def test_each_reader_sees_only_what_its_role_may(api: Api) -> None:
     assert set(by_type["marker.added"]["data"]) == {"marker", "since"}
     assert not is_sealed(by_type["police.incident"]["data"]["circumstances"])
 
-    ig = read(api, api.key("IG Example", "person", "ig_officer"), token)
-    assert ig["events"] == [] and ig["withheld"] == 3
-    assert "audit" in ig["refusals"][0]
-
-    text = json.dumps([gp, officer, chair, ig])
+    text = json.dumps([gp, officer, chair])
     assert "Alex Example" not in text and "9990000001" not in text
     assert api.services.audit.verify().ok
+
+
+def test_an_ig_officer_is_refused_case_content_outright_and_learns_no_counts(api: Api) -> None:
+    send(api, "TEST-POLICE-A", "police", EXAMPLES["police.incident"])
+    send(api, "TEST-AE-A", "health_ae", EXAMPLES["health.attendance"], EXAMPLES["marker.added"])
+    token = victim_token(api)
+    ig = api.key("IG Example", "person", "ig_officer")
+    r = api.client.get(f"/v1/subjects/{token}/events", headers=ig)
+    assert r.status_code == 403, r.text
+    assert "hub audit" in r.json()["detail"] and "withheld" not in r.text
+    unknown = api.client.get(f"/v1/subjects/st_{'a' * 32}/events", headers=ig)
+    assert (unknown.status_code, unknown.json()) == (403, r.json())  # nothing to compare
+    record = json.loads(list(api.services.audit.records())[-2].body)
+    assert record["action"] == f"GET /v1/subjects/{token}/events"
+    assert record["outcome"] == "refused" and record["subjects"] == [token]
+    assert record["decisions"] == [] and record["items"] == []  # no count in the log either
 
 
 def test_withdrawn_consent_stops_the_next_read_but_not_other_bases(api: Api) -> None:
@@ -151,8 +175,8 @@ def test_an_override_is_shared_and_visible_in_the_audit_record(api: Api) -> None
     assert "hospital" in record["overrides"][0]["justification"]
     gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
     r = api.client.get(
-        f"/v1/subjects/{token}/events", headers=gp,
-        params={"override_reason": "consent_cannot_be_given", "justification": "x" * 20},
+        f"/v1/subjects/{token}/events",
+        headers=gp | override("consent_cannot_be_given", "Cannot reach the patient today."),
     )  # fmt: skip
     assert r.status_code == 403
 

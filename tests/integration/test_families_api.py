@@ -164,13 +164,16 @@ def test_an_idva_sees_summaries_without_sealed_detail(api: Api, family: Family) 
     assert all("names" not in m for m in view["members"].values())
 
 
-def test_ig_officers_see_no_case_content(api: Api, family: Family) -> None:
+def test_ig_officers_are_refused_case_content_outright(api: Api, family: Family) -> None:
     ig = family.key("IG Example", "person", "ig_officer")
-    view = family.read(ig, family.family_id())
-    assert view["timeline"] == [] and view["involvement"] == [] and view["members"] == {}
-    assert view["withheld"] == 7 and "audit" in view["refusals"][0]
+    r = api.client.get(f"/v1/families/{family.family_id()}", headers=ig)
+    assert r.status_code == 403 and "hub audit" in r.json()["detail"]
+    assert "withheld" not in r.text  # not even how many events the family has
     r = api.client.get(f"/v1/subjects/{family.victim}/family", headers=ig)
-    assert r.status_code == 404
+    assert r.status_code == 403 and "hub audit" in r.json()["detail"]
+    records = [json.loads(x.body) for x in api.services.audit.records()]
+    assert [x["outcome"] for x in records[-2:]] == ["refused", "refused"]
+    assert all(x["decisions"] == [] for x in records[-2:])
 
 
 def test_a_withdrawn_consent_takes_its_event_out_of_the_derived_views(api: Api) -> None:

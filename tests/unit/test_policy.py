@@ -142,7 +142,15 @@ def test_an_override_shares_without_consent_and_says_so() -> None:
 
 @pytest.mark.parametrize(
     ("reason", "justification"),
-    [("because", "A long enough justification."), ("consent_cannot_be_given", "short")],
+    [
+        ("because", "A long enough justification."),
+        ("consent_cannot_be_given", "short"),
+        ("consent_cannot_be_given", ".........."),  # ten dots: was accepted
+        ("consent_cannot_be_given", "x" * 30),  # one word
+        ("consent_cannot_be_given", "12345678901234567890 yes"),  # one word of letters
+        ("consent_cannot_be_given", "too short, sorry"),  # three words, 16 characters
+        ("consent_cannot_be_given", "word " * 500),  # more than anyone reviews
+    ],
 )
 def test_an_override_needs_a_known_reason_and_a_justification(reason, justification) -> None:
     with pytest.raises(ValueError):

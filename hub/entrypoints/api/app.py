@@ -23,6 +23,7 @@ from hub.entrypoints.api import (
     requests,
     subjects,
 )
+from hub.entrypoints.api.access_log import hide_query_values
 from hub.entrypoints.api.errors import register_error_handlers
 from hub.settings import Settings
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    hide_query_values()
     register_error_handlers(app)
     app.include_router(events.router)
     app.include_router(alerts.router)

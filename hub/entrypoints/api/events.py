@@ -176,6 +176,7 @@ def _prepare_batch(
     responses={
         400: {"description": "The body is neither a JSON array nor NDJSON"},
         401: {"description": "No valid API key"},
+        403: {"description": "Only agency systems send events; a person's key is refused"},
         413: {"description": "More events than HUB_MAX_BATCH_EVENTS (default 1000)"},
     },
 )
@@ -185,7 +186,9 @@ async def post_batch(
     """Send up to HUB_MAX_BATCH_EVENTS events as a JSON array or NDJSON. Each event is checked
     and stored on its own: one bad event does not reject the rest. The answer lists, in
     order, each event's status (accepted, duplicate or rejected with its reason and field
-    paths); accepted events are stored before the answer is sent."""
+    paths); accepted events are stored before the answer is sent. A sender that may send no
+    event at all (a person's key) is refused whole: 403."""
+    services.ingress.check_sender(principal)  # NotAllowedToSend: the app's handler answers 403
     body = await request.body()
     limit = services.settings.max_batch_events
     items = _split_batch(body, request.headers.get("content-type", ""), limit)
