@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.events import events_for_tokens
+from hub.adapters.sql.progress import PROJECTOR
 from hub.adapters.sql.schema import (
     clock,
     family_projections,
@@ -41,7 +42,7 @@ from hub.domain.rules import evaluate, next_due
 from hub.pipeline.alert_rows import upsert_alerts, withdraw_alerts
 
 CHUNK = 500
-CONSUMER = "family-projector"
+CONSUMER = PROJECTOR  # its name in the tracking table
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.adapters.sql import progress
-from hub.pipeline.projector import CONSUMER as PROJECTOR
+from hub.adapters.sql.progress import PROJECTOR
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import events, outbox, processed_events, worker_heartbeats
 
+# The projector's name in the tracking table (processed_events.consumer).
+PROJECTOR = "family-projector"
+
 # The worker's backlog is looked for among the newest published events only, so the check
 # stays cheap on a store of millions; a worker further behind than this has stopped beating
 # or shows a backlog as old as the window anyway.
