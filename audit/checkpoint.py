@@ -87,7 +87,7 @@ class Checkpoint:
         )
 
 
-def key_id(public_key: Ed25519PublicKey) -> str:
+def checkpoint_key_id(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 
@@ -98,7 +98,7 @@ class CheckpointSigner:
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
         self.public_key = private_key.public_key()
-        self.key_id = key_id(self.public_key)
+        self.key_id = checkpoint_key_id(self.public_key)
 
     @classmethod
     def from_seed(cls, seed: bytes) -> CheckpointSigner:
@@ -115,7 +115,7 @@ class CheckpointSigner:
 
 def signature_problem(cp: Checkpoint, public_key: Ed25519PublicKey) -> str | None:
     """None if public_key signed this checkpoint as it stands; else what is wrong."""
-    expected = key_id(public_key)
+    expected = checkpoint_key_id(public_key)
     if cp.key_id != expected:
         return (
             f"checkpoint at tree size {cp.tree_size} names signing key {cp.key_id}, not the "
@@ -135,7 +135,7 @@ def public_key_pem(public_key: Ed25519PublicKey) -> str:
     return public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def load_public_key(path: Path) -> Ed25519PublicKey:
+def load_checkpoint_public_key(path: Path) -> Ed25519PublicKey:
     """A public key from a PEM file (as `hub audit public-key` writes) or 64 hex digits."""
     try:
         data = path.read_bytes()

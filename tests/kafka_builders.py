@@ -25,11 +25,11 @@ def register(
     principals: SqlPrincipalStore, agency: str, agency_type: str, key: Ed25519PrivateKey
 ) -> None:
     """An agency system with a signing key, as `hub agencies add` + `signing-key` make it."""
-    from hub.contract.signing import key_id
+    from hub.contract.signing import signing_key_id
 
     principals.add(agency, "agency_system", agency_type, agency_id=agency)
     public = raw_public_key(key)
-    principals.add_signing_key(agency, key_id(public), public)
+    principals.add_signing_key(agency, signing_key_id(public), public)
 
 
 def record(

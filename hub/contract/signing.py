@@ -89,7 +89,7 @@ def verify(public_keys: Iterable[bytes], value: bytes | None, headers: Headers) 
     return False
 
 
-def key_id(public_key: bytes) -> str:
+def signing_key_id(public_key: bytes) -> str:
     """A short, stable name for a raw public key (first 16 hex digits of its SHA-256)."""
     return hashlib.sha256(public_key).hexdigest()[:16]
 
@@ -133,7 +133,7 @@ def load_private_key(data: bytes) -> Ed25519PrivateKey:
     return key
 
 
-def load_public_key(data: bytes) -> bytes:
+def load_signing_public_key(data: bytes) -> bytes:
     """A raw 32-byte Ed25519 public key from PEM (SubjectPublicKeyInfo) or base64 of the 32
     raw bytes."""
     text = data.strip()

@@ -82,13 +82,13 @@ def about(entry: Mapping[str, Any]) -> list[str]:
     return victims or [s["person_id"] for s in subjects[:1]]
 
 
-def hearings_of(state: Mapping[str, Any], victim: str) -> list[dict[str, Any]]:
+def hearings_in_state(state: Mapping[str, Any], victim: str) -> list[dict[str, Any]]:
     heard = state.get("marac", {}).get("hearings", [])
     return [h for h in heard if victim in h.get("victims", ()) and h.get("meeting_date")]
 
 
 def heard_since(state: Mapping[str, Any], victim: str, day: date) -> bool:
-    return any(_day(h["meeting_date"]) >= day for h in hearings_of(state, victim))
+    return any(_day(h["meeting_date"]) >= day for h in hearings_in_state(state, victim))
 
 
 def victim_of(state: Mapping[str, Any], alert: StoredAlert) -> str | None:
@@ -173,7 +173,7 @@ def _flag_repeat(state: Mapping[str, Any], c: Case, window_days: int) -> None:
         if a.rule == "repeat_marac_case":
             c.repeat_reasons.append(f"repeat Marac case: {a.reason}")
     latest = c.latest
-    for h in hearings_of(state, c.victim):
+    for h in hearings_in_state(state, c.victim):
         heard = _day(h["meeting_date"])
         if 0 <= (latest - heard).days <= window_days:
             where = f" ({h['area']})" if h.get("area") else ""

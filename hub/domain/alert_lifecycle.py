@@ -80,7 +80,7 @@ def detail_of(event: CanonicalEvent) -> dict[str, Any]:
     }
 
 
-def effective_status(
+def alert_status_now(
     status: str, detail: dict[str, Any], pending: Iterable[CanonicalEvent]
 ) -> tuple[str, dict[str, Any]]:
     """The alert's status counting decisions stored but not yet applied: the latest wins."""
@@ -145,7 +145,7 @@ def acting_subject(
     return SubjectRef(chosen, "perpetrator")
 
 
-def decision_event(
+def alert_decision_event(
     verb: str,
     alert_id: str,
     revision: int,
@@ -161,7 +161,7 @@ def decision_event(
     )
 
 
-def content_hash(event: CanonicalEvent) -> str:
+def alert_decision_hash(event: CanonicalEvent) -> str:
     """The decision without its time: a retried request is the same decision."""
     body = json.dumps({"type": event.type, "data": event.data}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.checkpoint import Checkpoint, load_public_key, public_key_pem
+from audit.checkpoint import Checkpoint, load_checkpoint_public_key, public_key_pem
 from audit.errors import AuditError, CheckpointError
 from audit.proofs import check_consistency_document, check_inclusion_document
 from audit.prover import prove_consistency, prove_inclusion
@@ -93,7 +93,7 @@ def _store(settings: Any, engine_for: EngineFactory) -> SqlAuditStore:
 
 def _public_key(settings: Any, path: Path | None) -> Ed25519PublicKey:
     if path is not None:
-        return load_public_key(path)
+        return load_checkpoint_public_key(path)
     signer = load_signer(signing_key_path(settings))
     if signer is None:
         raise CheckpointError(

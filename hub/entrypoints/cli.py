@@ -81,18 +81,18 @@ def cmd_agencies_signing_key(settings: Settings, args: argparse.Namespace) -> in
     private_pem = None
     try:
         if args.public_key:
-            public = signing.load_public_key(Path(args.public_key).read_bytes())
+            public = signing.load_signing_public_key(Path(args.public_key).read_bytes())
         else:
             private = signing.generate_private_key()
             private_pem, public = signing.private_key_pem(private), signing.raw_public_key(private)
-        store.add_signing_key(args.name, signing.key_id(public), public)
+        store.add_signing_key(args.name, signing.signing_key_id(public), public)
         if private_pem is not None and out is not None:
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(private_pem)
     except (OSError, signing.SigningKeyError, PrincipalError) as exc:
         raise CliError(str(exc)) from None
-    print(f"signing key {signing.key_id(public)} registered for {args.name}")
+    print(f"signing key {signing.signing_key_id(public)} registered for {args.name}")
     if out is not None:
         print(f"its private key is in {out} (mode 0600); hand it to the agency's system")
     elif private_pem is not None:

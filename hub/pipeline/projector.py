@@ -221,7 +221,7 @@ def read_clock(conn: Connection) -> datetime | None:
     return None if at is None else as_utc(at)
 
 
-def family_of_token(engine: Engine, token: str) -> dict[str, Any] | None:
+def family_state_of_token(engine: Engine, token: str) -> dict[str, Any] | None:
     """The projection (as stored) of the family a subject token belongs to, or None."""
     with engine.connect() as conn:
         fid = conn.execute(

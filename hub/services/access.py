@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from consent.policy import MARAC_ROLES
-from hub.adapters.sql.families import family_of_token, find_family
+from hub.adapters.sql.families import family_id_of_token, find_family
 from hub.adapters.sql.principals import Principal
 from hub.domain.areas import victim_area
 from hub.domain.family import FamilyProjection
@@ -85,7 +85,7 @@ def family_area(ctx: HubContext, family_id: str) -> str | None:
 
 def subject_area(ctx: HubContext, token: str) -> str | None:
     """The area of the subject's family; None while the hub knows no family for it."""
-    family = family_of_token(ctx.engine, token)
+    family = family_id_of_token(ctx.engine, token)
     return None if family is None else family_area(ctx, family)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from hub.adapters.sql.agenda import last_meeting, marac_referrals
 from hub.adapters.sql.alerts import alerts_of_families, families_in_area
-from hub.adapters.sql.families import family_of_token, find_family
+from hub.adapters.sql.families import family_id_of_token, find_family
 from hub.adapters.sql.principals import Principal
 from hub.contract.parse import error_entry
 from hub.domain.agencies import load_agency_types
@@ -76,7 +76,7 @@ def _families(services: HubContext, area: str, since: date | None, book: AreaBoo
     """Families with an alert in the area, and those of referrals to Marac in the area."""
     found = dict.fromkeys(families_in_area(services.engine, area))
     for referral in marac_referrals(services.engine, since):
-        fid = family_of_token(services.engine, referral.victim_token)
+        fid = family_id_of_token(services.engine, referral.victim_token)
         if fid is None or fid in found:
             continue
         lookup = find_family(services.engine, fid)

@@ -18,7 +18,7 @@ from hub.adapters.sql.alerts import get_alert
 from hub.adapters.sql.principals import Principal
 from hub.domain import alert_lifecycle as lifecycle
 from hub.services.access import marac_only, require_area
-from hub.services.alerts import screen
+from hub.services.alerts import screen_alerts
 from hub.services.context import HubContext
 from hub.services.errors import Conflict, Forbidden, NotFound
 
@@ -43,7 +43,7 @@ def decide(
         raise NotFound(f"no alert {alert_id}")
     action = f"POST /v1/alerts/{alert_id}/{verb}"
     require_area(services, principal, purpose, action, [alert.area], alert.subject_tokens)
-    screened = screen(services, policy, principal, purpose, [alert])
+    screened = screen_alerts(services, policy, principal, purpose, [alert])
     if not screened.shown:
         raise Forbidden(
             "this alert rests on events the sharing policy does not show you, so you cannot "
@@ -56,16 +56,18 @@ def decide(
     subject = lifecycle.acting_subject(
         alert.victim_token, alert.subject_tokens, screened.triggers[alert_id]
     )
-    event = lifecycle.decision_event(
+    event = lifecycle.alert_decision_event(
         verb, alert_id, alert.revision, subject, principal.principal_id, principal.role, now, extra
     )
-    if mine is not None and lifecycle.content_hash(mine) == lifecycle.content_hash(event):
+    if mine is not None and lifecycle.alert_decision_hash(mine) == lifecycle.alert_decision_hash(
+        event
+    ):
         # the same person sending the same decision again (a retry): the same answer
         return Decided(
             alert_id=alert_id, action=verb, hub_id=mine.hub_id,
             status=lifecycle.ACTIONS[verb].status,
         ), True  # fmt: skip
-    current, detail = lifecycle.effective_status(alert.status, alert.status_detail, pending)
+    current, detail = lifecycle.alert_status_now(alert.status, alert.status_detail, pending)
     meeting = extra.get("meeting_date")
     try:
         lifecycle.check(
@@ -80,7 +82,7 @@ def decide(
         f"alert {verb}",
     )  # fmt: skip
     result = store.append(
-        event, lifecycle.content_hash(event), services.settings.topic(topics.EVENTS)
+        event, lifecycle.alert_decision_hash(event), services.settings.topic(topics.EVENTS)
     )
     if not result.stored and not result.same_content:
         raise Conflict(

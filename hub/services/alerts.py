@@ -64,7 +64,7 @@ class AlertList(BaseModel):
 
 
 @dataclass
-class Screened:
+class ScreenedAlerts:
     """Alerts the reader may see, the decisions that say so, and why others were withheld."""
 
     shown: list[StoredAlert]
@@ -73,18 +73,18 @@ class Screened:
     triggers: dict[str, list[CanonicalEvent]]
 
 
-def screen(
+def screen_alerts(
     services: HubContext,
     policy: PolicyPoint,
     principal: Principal,
     purpose: str,
     alerts: Sequence[StoredAlert],
-) -> Screened:
+) -> ScreenedAlerts:
     """Keep the alerts whose every triggering event the policy shares with the reader. The
     hub's own events (clock, decisions) hold nothing an agency shared, so they are not asked
     about; an alert with no agency trigger left is withheld."""
     store = services.ingress.store
-    out = Screened([], [], [], {})
+    out = ScreenedAlerts([], [], [], {})
     refusals: set[str] = set()
     for alert in alerts:
         triggers = [e for i in alert.triggering_event_ids if (e := store.get(i)) is not None]
@@ -122,7 +122,7 @@ def disclose(
     principal: Principal,
     purpose: str,
     action: str,
-    screened: Screened,
+    screened: ScreenedAlerts,
 ) -> tuple[list[AlertOut], str | None]:
     """The alerts as shown, with names, after the audit record (raises AuditError)."""
     if not screened.shown:
@@ -161,7 +161,7 @@ def list_alerts(
     triggered it; the disclosure is audited before the answer (raises AuditError)."""
     revision = current_revision(services.engine)
     rows = query_alerts(services.engine, q)
-    screened = screen(services, services.policy, principal, purpose, rows)
+    screened = screen_alerts(services, services.policy, principal, purpose, rows)
     shown, record_id = disclose(
         services, services.policy, principal, purpose, "GET /v1/alerts", screened
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from consent.decision import Decision
 from consent.policy import MARAC_ROLES
-from hub.adapters.sql.families import events_by_id, events_naming, family_of_token, find_family
+from hub.adapters.sql.families import events_by_id, events_naming, family_id_of_token, find_family
 from hub.adapters.sql.principals import Principal
 from hub.domain.areas import victim_area
 from hub.domain.events import CanonicalEvent
@@ -81,7 +81,7 @@ def visible_entry(entry: Entry, decision: Decision) -> Entry | None:
     return replace(entry, facts={k: v for k, v in entry.facts.items() if k in allowed})
 
 
-class Screened:
+class ScreenedFamily:
     """The family as this reader may see it, with the decisions that say so."""
 
     def __init__(
@@ -118,23 +118,23 @@ class Screened:
         return sorted({s.token for i in ids if i in self.stored for s in self.stored[i].subjects})
 
 
-def screen(
+def screen_family_events(
     policy: PolicyPoint, principal: Principal, purpose: str, p: FamilyProjection,
     stored: dict[str, CanonicalEvent],
-) -> Screened:  # fmt: skip
+) -> ScreenedFamily:  # fmt: skip
     """Decide every timeline entry on its stored event."""
     pairs = [(e, stored[e.hub_id]) for e in p.timeline if e.hub_id in stored]
     decisions = policy.decide(principal, purpose, [ev for _e, ev in pairs])
     decided = [(e, d) for (e, _ev), d in zip(pairs, decisions, strict=True)]
-    return Screened(p, decided, stored)
+    return ScreenedFamily(p, decided, stored)
 
 
 def screen_family(
     services: HubContext, policy: PolicyPoint, principal: Principal, purpose: str,
     p: FamilyProjection,
-) -> Screened:  # fmt: skip
+) -> ScreenedFamily:  # fmt: skip
     """The family as this reader may see it, deciding on the stored events."""
-    return screen(
+    return screen_family_events(
         policy, principal, purpose, p,
         events_by_id(services.engine, [e.hub_id for e in p.timeline]),
     )  # fmt: skip
@@ -207,7 +207,7 @@ def family_view(
 def _subject_family(
     services: HubContext, policy: PolicyPoint, principal: Principal, purpose: str, token: str
 ) -> SubjectFamily | None:
-    family = family_of_token(services.engine, token)
+    family = family_id_of_token(services.engine, token)
     if family is None:
         return None
     held = events_naming(services.engine, token)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from consent.policy import MARAC_ROLES
 from hub.adapters.kafka import topics
-from hub.adapters.sql.families import PossibleMatch, family_of_token, get_match, list_matches
+from hub.adapters.sql.families import PossibleMatch, family_id_of_token, get_match, list_matches
 from hub.adapters.sql.principals import Principal
 from hub.domain import internal
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
@@ -110,7 +110,7 @@ def stored_decisions(services: HubContext, match_id: str) -> dict[str, Canonical
     return found
 
 
-def effective_status(match: PossibleMatch, stored: dict[str, CanonicalEvent]) -> str:
+def match_status_now(match: PossibleMatch, stored: dict[str, CanonicalEvent]) -> str:
     """The match's status counting decisions stored but not yet applied by the linker."""
     for decision in ("undone", "confirmed", "rejected"):
         if decision in stored:
@@ -122,7 +122,7 @@ def _side(services: HubContext, token: str, names: dict[str, dict[str, str | Non
     known = names.get(token, {})
     return MatchSide(
         token=token,
-        family_id=family_of_token(services.engine, token),
+        family_id=family_id_of_token(services.engine, token),
         name=known.get("name"),
         date_of_birth=known.get("date_of_birth"),
     )
@@ -148,7 +148,7 @@ def _list(
         out.append(
             MatchOut(
                 match_id=m.match_id,
-                status=effective_status(m, stored),
+                status=match_status_now(m, stored),
                 a=_side(services, m.token_a, names),
                 b=_side(services, m.token_b, names),
                 found_by=m.found_by,
@@ -175,7 +175,7 @@ def matches(
     return MatchList(matches=found, audit_record_id=record_id)
 
 
-def decision_event(
+def match_decision_event(
     match: PossibleMatch, decision: str, principal: Principal, now: datetime
 ) -> CanonicalEvent:
     return internal.internal_event(
@@ -187,7 +187,7 @@ def decision_event(
     )
 
 
-def content_hash(event: CanonicalEvent) -> str:
+def match_decision_hash(event: CanonicalEvent) -> str:
     """The decision's content without its time: a retried request is the same decision."""
     body = json.dumps({"type": event.type, "data": event.data}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
@@ -206,7 +206,7 @@ def decide(
     sides = [match.token_a, match.token_b]
     require_subjects_in_area(services, principal, Purpose.safeguarding_review.value, action, sides)
     stored = stored_decisions(services, match_id)
-    current = effective_status(match, stored)
+    current = match_status_now(match, stored)
     earlier = stored.get(decision)
     if current == decision and earlier and earlier.data.get("actor") == principal.principal_id:
         # the same person sending the decision in force again (a retry): the same answer
@@ -216,7 +216,7 @@ def decide(
     needed, reasons = TRANSITIONS[decision]
     if current != needed:
         raise Conflict(reasons.get(current, f"match is {current}"))
-    event = decision_event(match, decision, principal, datetime.now(UTC))
+    event = match_decision_event(match, decision, principal, datetime.now(UTC))
     # Audited before it is stored (fail closed). In a race between two people, the stored
     # event's actor is the one whose decision counts; the loser is answered 409.
     policy.audit(
@@ -225,7 +225,7 @@ def decide(
         f"identity decision: {VERBS[decision]}",
     )  # fmt: skip
     result = services.ingress.store.append(
-        event, content_hash(event), services.settings.topic(topics.EVENTS)
+        event, match_decision_hash(event), services.settings.topic(topics.EVENTS)
     )
     if not result.stored and not result.same_content:
         # another person's decision of the same kind got in first

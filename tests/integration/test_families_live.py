@@ -13,7 +13,7 @@ from hub.adapters.sql.schema import events, processed_events, subject_tokens
 from hub.bootstrap import build_services
 from hub.entrypoints.stack import child_env
 from hub.pipeline.projector import CONSUMER as PROJECTOR
-from hub.pipeline.projector import family_of_token
+from hub.pipeline.projector import family_state_of_token
 from hub.pipeline.replay import state_digest
 from tests import builders as b
 from tests.cli import run_hub
@@ -48,7 +48,7 @@ class Hub:
             ).scalar_one_or_none()
 
     def family(self, token: str) -> dict[str, Any] | None:
-        return family_of_token(self.services.engine, token)
+        return family_state_of_token(self.services.engine, token)
 
     def all_projected(self) -> bool:
         with self.services.engine.connect() as conn:

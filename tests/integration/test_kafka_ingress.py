@@ -22,7 +22,7 @@ from hub.adapters.sql.schema import events
 from hub.bootstrap import build_services
 from hub.contract.kafka_clients import producer_tuning
 from hub.contract.sealing import SCHEME, seal, unseal
-from hub.pipeline.projector import family_of_token
+from hub.pipeline.projector import family_state_of_token
 from hub.settings import Settings
 from producers.kafka_producer import KafkaHubProducer
 from tests import builders as b
@@ -105,7 +105,7 @@ def test_both_content_modes_from_our_producer_and_from_others_are_accepted(
 
     def victims_events() -> list[dict[str, Any]]:
         # every event here names the same perpetrator, so they all form one family
-        family = family_of_token(engine, victim) or {"timeline": []}
+        family = family_state_of_token(engine, victim) or {"timeline": []}
         return [e for e in family["timeline"] if any(x["token"] == victim for x in e["subjects"])]
 
     mine = wait_for(lambda: len(victims_events()) == 2 and victims_events(), 60, "both events")

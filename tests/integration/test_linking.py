@@ -19,7 +19,7 @@ from hub.adapters.sql.schema import (
 from hub.domain.areas import load_areas
 from hub.domain.events import SubjectRef
 from hub.domain.internal import MATCH_CONFIRMED, MATCH_UNDONE, internal_event
-from hub.pipeline.projector import family_of_token
+from hub.pipeline.projector import family_state_of_token
 from hub.pipeline.replay import rebuild, state_digest
 from tests import builders as b
 from tests.integration.conftest import Api
@@ -78,7 +78,7 @@ def test_strong_identifiers_named_together_make_one_person(
     process(api)
     nhs, la = token(api, "nhs", "9990000101"), token(api, "la", "TEST-LA-7")
     assert ids_of(api, nhs) == ids_of(api, la)
-    family = family_of_token(api.services.engine, la)
+    family = family_state_of_token(api.services.engine, la)
     assert family is not None and len(family["timeline"]) == 3
     [victim] = [m for m in family["members"].values() if "victim" in m["roles"]]
     assert set(victim["tokens"]) == {nhs, la}
@@ -99,7 +99,7 @@ def test_two_families_merge_under_the_older_id_with_both_histories(
     post(api, police, b.incident(subjects=[v2, p1], time="2026-02-01T10:00:00Z"))
     process(api)
     assert ids_of(api, token(api, "nhs", "9990000202"))[1] == old1  # the older id survives
-    merged = family_of_token(api.services.engine, token(api, "nhs", "9990000202"))
+    merged = family_state_of_token(api.services.engine, token(api, "nhs", "9990000202"))
     assert merged is not None and merged["family_id"] == old1 and len(merged["timeline"]) == 3
     with api.services.engine.connect() as conn:
         assert (
@@ -156,13 +156,13 @@ def test_a_weak_match_waits_for_a_person_and_can_be_undone(api: Api) -> None:
     _hub_event(api, MATCH_CONFIRMED, match, 1)
     process(api)
     assert ids_of(api, t_ae) == ids_of(api, t_h)
-    joined = family_of_token(api.services.engine, t_h)
+    joined = family_state_of_token(api.services.engine, t_h)
     assert joined is not None and len(joined["timeline"]) == 3  # both events and the decision
 
     _hub_event(api, MATCH_UNDONE, match, 2)
     process(api)
     assert (ids_of(api, t_ae), ids_of(api, t_h)) == before  # the old ids come back
-    split = family_of_token(api.services.engine, t_h)
+    split = family_state_of_token(api.services.engine, t_h)
     assert split is not None and all(
         e["type"] != "health.attendance" for e in split["timeline"]
     )  # projections follow the split

@@ -16,7 +16,7 @@ from hub.adapters.sql.schema import events
 from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES
 from hub.entrypoints.stack import child_env
-from hub.pipeline.projector import family_of_token
+from hub.pipeline.projector import family_state_of_token
 from tests import builders as b
 from tests.cli import run_hub
 from tests.integration.conftest import RunningHub, read_topic, wait_for
@@ -63,7 +63,7 @@ def test_event_in_alert_out_disclosure_audited(running_hub: RunningHub) -> None:
     engine = build_services(hub.settings).engine
     victim_a, victim_b = _token(hub, "9990000101"), _token(hub, "9990000202")
     # both victims projected: the worker has seen every event, not only the alerting one
-    wait_for(lambda: family_of_token(engine, victim_b), 60, "the second victim's family")
+    wait_for(lambda: family_state_of_token(engine, victim_b), 60, "the second victim's family")
     [alert] = wait_for(alerts, 60, "the visible-high-risk alert")
     assert alert["rule"] == "visible_high_risk"
     assert alert["victim_token"] == victim_a
@@ -73,7 +73,7 @@ def test_event_in_alert_out_disclosure_audited(running_hub: RunningHub) -> None:
             select(events.c.hub_id).where(events.c.source_id == high["id"])
         ).scalar_one()
     assert alert["triggering_event_ids"] == [high_id]
-    family = family_of_token(engine, victim_a)
+    family = family_state_of_token(engine, victim_a)
     assert family is not None and len(family["timeline"]) == 2  # the incident and the Dash
 
     # the read was a disclosure: audited, and the chain verifies from the command line
@@ -91,7 +91,7 @@ def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> 
     assert hub.http.post("/v1/events", json=high, headers=idva).status_code == 202
     engine = build_services(hub.settings).engine
     victim = _token(hub, "9990000303")
-    wait_for(lambda: family_of_token(engine, victim), 60, "the family projection")
+    wait_for(lambda: family_state_of_token(engine, victim), 60, "the family projection")
 
     # Redeliver the stored event straight onto the topic, as a relay crash would, then send
     # a new event for the same victim (same key, same partition, so processed after it).
@@ -106,14 +106,14 @@ def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> 
     assert hub.http.post("/v1/events", json=later, headers=idva).status_code == 202
 
     def latest_score() -> int | None:
-        family = family_of_token(engine, victim)
+        family = family_state_of_token(engine, victim)
         if family is None:
             return None
         [risk] = family["risk"].values()  # one victim in this family
         return risk["dash"]["score"]
 
     wait_for(lambda: latest_score() == 8, 60, "the later event to be projected")
-    family = family_of_token(engine, victim)
+    family = family_state_of_token(engine, victim)
     assert family is not None and len(family["timeline"]) == 2  # the redelivery changed nothing
     r = hub.http.get("/v1/alerts", headers=chair)
     # one high-risk alert for the redelivered Dash; the later medium score routes to an Idva
@@ -141,7 +141,9 @@ def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
     assert r.status_code == 202, r.text
     hub_id = r.json()["hub_id"]
     victim = _token(hub, "9990000001")
-    wait_for(lambda: family_of_token(services.engine, victim), 60, "the attendance to be processed")
+    wait_for(
+        lambda: family_state_of_token(services.engine, victim), 60, "the attendance to be processed"
+    )
     [on_kafka] = _copies_on_kafka(hub, hub_id)
     cipher = services.ingress.cipher
     notes = event["data"]["clinical_notes"]

@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def decided(verb: str, revision: int = 1, at: datetime = T0, **extra: object) -> CanonicalEvent:
-    return lc.decision_event(
+    return lc.alert_decision_event(
         verb, ALERT, revision, SubjectRef("st_victim", "victim"), "chair-1", "marac_chair", at,
         dict(extra),
     )  # fmt: skip
@@ -66,9 +66,9 @@ def test_conflict_messages_say_what_to_do_without_echoing_the_reason() -> None:
 
 def test_a_decision_not_yet_applied_counts_and_the_latest_wins() -> None:
     ack = decided("acknowledge")
-    assert lc.effective_status("new", {}, [ack]) == ("acknowledged", lc.detail_of(ack))
+    assert lc.alert_status_now("new", {}, [ack]) == ("acknowledged", lc.detail_of(ack))
     dismissed = decided("dismiss", at=T0 + timedelta(minutes=1), reason="Duplicate of a case")
-    status, detail = lc.effective_status("new", {}, [dismissed, ack])
+    status, detail = lc.alert_status_now("new", {}, [dismissed, ack])
     assert status == "dismissed" and detail["reason"] == "Duplicate of a case"
     assert detail["by"] == "chair-1" and detail["role"] == "marac_chair"
 
@@ -76,19 +76,21 @@ def test_a_decision_not_yet_applied_counts_and_the_latest_wins() -> None:
 def test_a_decision_already_applied_is_not_counted_twice() -> None:
     ack = decided("acknowledge")
     applied = lc.detail_of(ack)
-    assert lc.effective_status("acknowledged", applied, [ack]) == ("acknowledged", applied)
+    assert lc.alert_status_now("acknowledged", applied, [ack]) == ("acknowledged", applied)
 
 
 def test_the_same_decision_on_the_same_revision_is_one_event() -> None:
     first, retry = decided("acknowledge"), decided("acknowledge", at=T0 + timedelta(seconds=3))
     assert first.hub_id == retry.hub_id
-    assert lc.content_hash(first) == lc.content_hash(retry)  # the time is not the content
+    assert lc.alert_decision_hash(first) == lc.alert_decision_hash(
+        retry
+    )  # the time is not the content
     assert first.hub_id in lc.pending_ids(ALERT, 1)
     assert decided("acknowledge", revision=2).hub_id not in lc.pending_ids(ALERT, 1)
-    other = lc.decision_event(
+    other = lc.alert_decision_event(
         "acknowledge", ALERT, 1, SubjectRef("st_victim", "victim"), "chair-2", "marac_chair", T0
     )
-    assert lc.content_hash(other) != lc.content_hash(first)
+    assert lc.alert_decision_hash(other) != lc.alert_decision_hash(first)
 
 
 def test_the_event_is_a_hub_event_about_the_victim() -> None:

@@ -12,7 +12,7 @@ import pytest
 from audit.checkpoint import (
     Checkpoint,
     CheckpointSigner,
-    load_public_key,
+    load_checkpoint_public_key,
     public_key_pem,
     signature_problem,
     signed_text,
@@ -136,20 +136,20 @@ def test_the_public_key_exports_as_pem_and_reads_back(
     pem = tmp_path / "hub-audit.pem"
     pem.write_text(public_key_pem(signer.public_key))
     assert pem.read_text().startswith("-----BEGIN PUBLIC KEY-----")
-    assert signature_problem(checkpoint, load_public_key(pem)) is None
+    assert signature_problem(checkpoint, load_checkpoint_public_key(pem)) is None
     raw = tmp_path / "hub-audit.hex"
     raw.write_text(signer.public_key.public_bytes_raw().hex() + "\n")
-    assert signature_problem(checkpoint, load_public_key(raw)) is None
+    assert signature_problem(checkpoint, load_checkpoint_public_key(raw)) is None
 
 
 def test_unusable_public_key_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="cannot read public key file"):
-        load_public_key(tmp_path / "missing.pem")
+        load_checkpoint_public_key(tmp_path / "missing.pem")
     not_a_key = tmp_path / "not-a-key.pem"
     not_a_key.write_text("TEST NOT A KEY")
     with pytest.raises(CheckpointError, match="no Ed25519 public key"):
-        load_public_key(not_a_key)
+        load_checkpoint_public_key(not_a_key)
     too_short = tmp_path / "short.hex"
     too_short.write_text("abcd")  # hex, but 2 bytes, not 32
     with pytest.raises(CheckpointError, match="no Ed25519 public key"):
-        load_public_key(too_short)
+        load_checkpoint_public_key(too_short)

@@ -9,7 +9,12 @@ import pytest
 
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.principals import SqlPrincipalStore
-from hub.contract.signing import generate_private_key, key_id, public_key_pem, raw_public_key
+from hub.contract.signing import (
+    generate_private_key,
+    public_key_pem,
+    raw_public_key,
+    signing_key_id,
+)
 from hub.entrypoints.cli import main
 from hub.settings import Settings
 
@@ -34,11 +39,13 @@ def test_register_an_agencys_own_key_then_revoke_it(data_dir: Path, capsys) -> N
     pem = data_dir / "agency.pub.pem"
     pem.write_bytes(public_key_pem(public))
     assert main(["agencies", "signing-key", "TEST-POLICE-A", "--public-key", str(pem)]) == 0
-    assert f"signing key {key_id(public)} registered" in capsys.readouterr().out
+    assert f"signing key {signing_key_id(public)} registered" in capsys.readouterr().out
     principal, keys = store(data_dir).signing_identity("TEST-POLICE-A")  # type: ignore[misc]
     assert (principal.role, keys) == ("police", [public])
 
-    assert main(["agencies", "signing-key", "TEST-POLICE-A", "--revoke", key_id(public)]) == 0
+    assert (
+        main(["agencies", "signing-key", "TEST-POLICE-A", "--revoke", signing_key_id(public)]) == 0
+    )
     assert store(data_dir).signing_identity("TEST-POLICE-A") is None
 
 

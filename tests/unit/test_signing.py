@@ -10,14 +10,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.contract.signing import (
     SigningKeyError,
-    key_id,
     load_private_key,
-    load_public_key,
+    load_signing_public_key,
     private_key_pem,
     public_key_pem,
     raw_public_key,
     sign,
     signing_input,
+    signing_key_id,
     verify,
 )
 from producers.kafka_producer import encode, signed
@@ -101,11 +101,11 @@ def test_our_producer_signs_both_modes_verifiably() -> None:
 def test_keys_round_trip_through_pem_and_base64() -> None:
     key = agency_key()
     raw = raw_public_key(key)
-    assert load_public_key(public_key_pem(raw)) == raw
-    assert load_public_key(base64.b64encode(raw)) == raw
+    assert load_signing_public_key(public_key_pem(raw)) == raw
+    assert load_signing_public_key(base64.b64encode(raw)) == raw
     assert raw_public_key(load_private_key(private_key_pem(key))) == raw
-    assert len(key_id(raw)) == 16
+    assert len(signing_key_id(raw)) == 16
     with pytest.raises(SigningKeyError, match="openssl"):
         load_private_key(b"nonsense")
     with pytest.raises(SigningKeyError, match="32 raw bytes"):
-        load_public_key(b"c2hvcnQ=")
+        load_signing_public_key(b"c2hvcnQ=")

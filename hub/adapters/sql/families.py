@@ -75,7 +75,7 @@ def find_family(engine: Engine, family_id: str) -> FamilyLookup | None:
     return FamilyLookup(family_id, None, current)
 
 
-def family_of_token(engine: Engine, token: str) -> str | None:
+def family_id_of_token(engine: Engine, token: str) -> str | None:
     """The current family id of a subject token (None: the hub has not seen the token)."""
     with engine.connect() as conn:
         family = conn.execute(

@@ -33,9 +33,9 @@ from hub.entrypoints.api.alerts import (
     alert_query,
     disclose,
     marac_only,
-    screen,
 )  # fmt: skip
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
+from hub.services.alerts import screen_alerts
 from hub.services.disclosure import PolicyPoint
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
@@ -68,7 +68,7 @@ async def alert_events(
         changed, cursor = await asyncio.to_thread(changes_since, services.engine, cursor, q)
         if changed:
             screened = await asyncio.to_thread(
-                screen, services, policy, principal, purpose, changed
+                screen_alerts, services, policy, principal, purpose, changed
             )
             try:
                 shown, _ = await asyncio.to_thread(

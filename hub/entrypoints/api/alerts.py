@@ -31,17 +31,15 @@ from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.alerts import (
     AlertList,
     AlertOut,
-    Screened,
     Status,
     alert_query,
     disclose,
     list_alerts,
-    screen,
 )
 
 __all__ = [
-    "AUDIT_UNAVAILABLE", "AlertList", "AlertOut", "Purpose", "Screened", "alert_query",
-    "area_in_scope", "disclose", "marac_only", "screen",
+    "AUDIT_UNAVAILABLE", "AlertList", "AlertOut", "Purpose", "alert_query",
+    "area_in_scope", "disclose", "marac_only",
 ]  # fmt: skip
 
 router = APIRouter(prefix="/v1", tags=["alerts"])

@@ -35,7 +35,7 @@ from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, Services
 from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.disclosure import PolicyPoint
 from hub.services.errors import Unusable
-from hub.services.families import Screened, screen_family
+from hub.services.families import ScreenedFamily, screen_family
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -64,13 +64,13 @@ def _families(services: Services, book: AreaBook, area: str | None) -> Iterator[
 def _screened(
     services: Services, policy: PolicyPoint, principal: Principal, purpose: str,
     families: Iterable[FamilyProjection],
-) -> dict[str, Screened]:  # fmt: skip
+) -> dict[str, ScreenedFamily]:  # fmt: skip
     return {p.family_id: screen_family(services, policy, principal, purpose, p) for p in families}
 
 
 def _disclose(
     services: Services, policy: PolicyPoint, principal: Principal, purpose: str, action: str,
-    seen: dict[str, Screened], listed: set[str], tokens: set[str], report: dict[str, Any],
+    seen: dict[str, ScreenedFamily], listed: set[str], tokens: set[str], report: dict[str, Any],
 ) -> Report:  # fmt: skip
     """Audit the families listed (their decisions and the people shown), then answer."""
     decisions: list[Decision] = [d for f in sorted(listed) for d in seen[f].decisions]
