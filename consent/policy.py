@@ -5,11 +5,24 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 
 VIEWS = ("full", "summary", "marker_since", "involvement_only")
-MARAC_ROLES = frozenset({"marac_chair", "marac_coordinator"})
-PERSON_ROLES = MARAC_ROLES | {"ig_officer", "admin"}
+
+
+class PersonRole(StrEnum):
+    """Roles of people who read from the hub without being an agency's practitioner (a
+    practitioner's role is their agency type, from agency_types.toml)."""
+
+    MARAC_CHAIR = "marac_chair"
+    MARAC_COORDINATOR = "marac_coordinator"
+    IG_OFFICER = "ig_officer"
+    ADMIN = "admin"
+
+
+MARAC_ROLES = frozenset({PersonRole.MARAC_CHAIR, PersonRole.MARAC_COORDINATOR})
+PERSON_ROLES = MARAC_ROLES | {PersonRole.IG_OFFICER, PersonRole.ADMIN}
 
 
 class PolicyError(ValueError):

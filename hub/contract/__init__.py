@@ -28,6 +28,7 @@ from hub.contract.envelope import (
     event_type_of,
 )
 from hub.contract.versions import CURRENT_VERSION, schema_urn, upcast
+from hub.contract.vocabulary import EventType
 
 __all__ = [
     "CLASS_BY_TYPE",
@@ -41,6 +42,7 @@ __all__ = [
     "ContactAttempted",
     "DashRiskAssessment",
     "Envelope",
+    "EventType",
     "HealthAttendance",
     "Identifiers",
     "Incoming",

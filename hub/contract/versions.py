@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hub.contract.vocabulary import EventType
+
 Data = dict[str, Any]
 Upcaster = Callable[[Data], Data]
 
@@ -19,19 +21,19 @@ SCHEMA_URN = "urn:hub:schema:{type}:v{version}"
 _URN = re.compile(r"^urn:hub:schema:(?P<type>[a-z_.]+):v(?P<version>\d+)$")
 
 CURRENT_VERSION: dict[str, int] = {
-    "police.incident": 2,
-    "health.attendance": 1,
-    "marker.added": 1,
-    "marker.removed": 1,
-    "referral.made": 1,
-    "risk.dash": 1,
-    "contact.attempted": 1,
-    "needs.identified": 1,
-    "marac.case_heard": 1,
-    "consent.recorded": 1,
-    "consent.withdrawn": 1,
-    "relationship.declared": 1,
-    "case.closed": 1,
+    EventType.POLICE_INCIDENT: 2,
+    EventType.HEALTH_ATTENDANCE: 1,
+    EventType.MARKER_ADDED: 1,
+    EventType.MARKER_REMOVED: 1,
+    EventType.REFERRAL_MADE: 1,
+    EventType.RISK_DASH: 1,
+    EventType.CONTACT_ATTEMPTED: 1,
+    EventType.NEEDS_IDENTIFIED: 1,
+    EventType.MARAC_CASE_HEARD: 1,
+    EventType.CONSENT_RECORDED: 1,
+    EventType.CONSENT_WITHDRAWN: 1,
+    EventType.RELATIONSHIP_DECLARED: 1,
+    EventType.CASE_CLOSED: 1,
 }
 
 
@@ -46,7 +48,7 @@ def police_incident_v1_to_v2(data: Data) -> Data:
 
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
-    ("police.incident", 1): police_incident_v1_to_v2,
+    (EventType.POLICE_INCIDENT, 1): police_incident_v1_to_v2,
 }
 
 

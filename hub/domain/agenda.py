@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from hub.domain.alerts import StoredAlert
+from hub.contract.vocabulary import EventType
+from hub.domain.alerts import AlertStatus, StoredAlert
 from hub.domain.research_prompts import ResearchPrompts
 
 # Rules whose recommended action is a (re)referral to Marac.
 MARAC_RULES = frozenset(
     {"visible_high_risk", "professional_judgement", "potential_escalation", "repeat_marac_case"}
 )
-OPEN = frozenset({"new", "acknowledged", "reopened"})
+OPEN = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.REOPENED})
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _alert_counts(state: Mapping[str, Any], a: StoredAlert, since: date | None) 
     v = victim_of(state, a)
     if v is None:
         return False
-    if a.status == "on_agenda":
+    if a.status == AlertStatus.ON_AGENDA:
         added = str(a.status_detail.get("at") or a.updated_at.isoformat())
         return not heard_since(state, v, _day(added))
     if a.rule not in MARAC_RULES or a.status not in OPEN:
@@ -123,7 +124,7 @@ def _referrals(
     state: Mapping[str, Any], since: date | None
 ) -> Iterable[tuple[str, dict[str, Any]]]:
     for e in state.get("timeline", []):
-        if e["type"] != "referral.made" or e.get("facts", {}).get("to") != "marac":
+        if e["type"] != EventType.REFERRAL_MADE or e.get("facts", {}).get("to") != "marac":
             continue
         day = _day(e["time"])
         for v in about(e):
@@ -149,7 +150,7 @@ def family_cases(
         if _alert_counts(state, a, since):
             c = case(str(victim_of(state, a)))
             c.alerts.append(a)
-            if a.status == "on_agenda":
+            if a.status == AlertStatus.ON_AGENDA:
                 c.on_agenda = True
                 c.meeting_date = c.meeting_date or a.status_detail.get("meeting_date")
             if a.victim_token:

@@ -34,6 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hub.domain import internal
+from hub.domain.alerts import AlertStatus
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
 
 
@@ -45,9 +46,9 @@ class Action:
 
 
 ACTIONS = {
-    "acknowledge": Action("acknowledge", internal.ALERT_ACKNOWLEDGED, "acknowledged"),
-    "agenda": Action("agenda", internal.ALERT_AGENDA_ADDED, "on_agenda"),
-    "dismiss": Action("dismiss", internal.ALERT_DISMISSED, "dismissed"),
+    "acknowledge": Action("acknowledge", internal.ALERT_ACKNOWLEDGED, AlertStatus.ACKNOWLEDGED),
+    "agenda": Action("agenda", internal.ALERT_AGENDA_ADDED, AlertStatus.ON_AGENDA),
+    "dismiss": Action("dismiss", internal.ALERT_DISMISSED, AlertStatus.DISMISSED),
 }
 STATUS_OF_TYPE = {a.event_type: a.status for a in ACTIONS.values()}
 
@@ -105,23 +106,23 @@ def _on(detail: dict[str, Any]) -> str:
 def check(verb: str, status: str, detail: dict[str, Any], meeting: date | None = None) -> None:
     """Raise LifecycleConflict when the decision does not fit the alert's status."""
     if verb == "acknowledge":
-        if status == "acknowledged":
+        if status == AlertStatus.ACKNOWLEDGED:
             raise LifecycleConflict(f"this alert was already acknowledged{_on(detail)}")
-        if status == "on_agenda":
+        if status == AlertStatus.ON_AGENDA:
             raise LifecycleConflict(
                 "this alert is already on the Marac agenda; acknowledging it would take it off"
             )
-        if status == "dismissed":
+        if status == AlertStatus.DISMISSED:
             raise LifecycleConflict(
                 f"this alert was dismissed{_on(detail)}; to reconsider it, add it to the agenda"
             )
     elif verb == "agenda":
         wanted = None if meeting is None else meeting.isoformat()
-        if status == "on_agenda" and detail.get("meeting_date") == wanted:
+        if status == AlertStatus.ON_AGENDA and detail.get("meeting_date") == wanted:
             when = f" for the meeting of {wanted}" if wanted else " for the next meeting"
             raise LifecycleConflict(f"this alert is already on the agenda{when}")
     elif verb == "dismiss":
-        if status == "dismissed":
+        if status == AlertStatus.DISMISSED:
             raise LifecycleConflict(
                 f"this alert was already dismissed{_on(detail)}; the first reason stands (it "
                 "comes back as new if further events meet its rule)"

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class AlertStatus(StrEnum):
+    """Where an alert stands. REOPENED: dismissed, then a triggering event reached the hub after
+    the dismissal; it counts as new (a filter on NEW includes it)."""
+
+    NEW = "new"
+    REOPENED = "reopened"
+    ACKNOWLEDGED = "acknowledged"
+    ON_AGENDA = "on_agenda"
+    DISMISSED = "dismissed"
+
+
+OPEN_STATUSES = frozenset({AlertStatus.NEW, AlertStatus.REOPENED, AlertStatus.ACKNOWLEDGED})
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hub.contract.vocabulary import EventType
 from hub.domain.calendar import Calendar
 from hub.domain.family import FamilyProjection, victims
 
@@ -86,7 +87,9 @@ class AreaBook:
 def victim_area(p: FamilyProjection, book: AreaBook) -> AreaSettings:
     """The area the family's alerts are routed to (see the module docstring)."""
     vs = victims(p)
-    hearings = [e for e in p.timeline if e.type == "marac.case_heard" and e.names_any(vs, "victim")]
+    hearings = [
+        e for e in p.timeline if e.type == EventType.MARAC_CASE_HEARD and e.names_any(vs, "victim")
+    ]
     if hearings and hearings[-1].facts.get("area"):
         return book.get(str(hearings[-1].facts["area"]))
     for e in p.timeline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from hub.contract.vocabulary import EventType
 from hub.domain.events import CanonicalEvent
 
 SAME_PERSON = ("same_person", "confirmed_match")
@@ -61,7 +62,7 @@ def edges_of(e: CanonicalEvent) -> list[Edge]:
         for s in e.subjects
         for other in s.all_tokens[1:]
     ]
-    if e.type == "relationship.declared" and len(e.subjects) == 2:
+    if e.type == EventType.RELATIONSHIP_DECLARED and len(e.subjects) == 2:
         relation = str(e.data.get("relation", "household"))
         out.append(Edge.between(e.subjects[0].token, e.subjects[1].token, relation, e.hub_id))
         return out

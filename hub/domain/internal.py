@@ -6,6 +6,7 @@ they appear in a family's timeline and a replay reproduces them.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
@@ -14,17 +15,31 @@ HUB_AGENCY = "hub"
 # Internal events rest on the hub's public task (UK GDPR Art 6(1)(e)).
 HUB_BASIS = "ukgdpr-6-1-e"
 
-ALERT_ACKNOWLEDGED = "hub.alert.acknowledged"
-ALERT_AGENDA_ADDED = "hub.alert.agenda_added"
-ALERT_DISMISSED = "hub.alert.dismissed"
+
+class HubEventType(StrEnum):
+    """The hub's own event types (agency-sent ones are hub.contract.EventType)."""
+
+    ALERT_ACKNOWLEDGED = "hub.alert.acknowledged"
+    ALERT_AGENDA_ADDED = "hub.alert.agenda_added"
+    ALERT_DISMISSED = "hub.alert.dismissed"
+    MATCH_CONFIRMED = "hub.identity.match_confirmed"
+    MATCH_REJECTED = "hub.identity.match_rejected"
+    MATCH_UNDONE = "hub.identity.match_undone"
+    CLOCK_TICKED = "hub.clock.ticked"
+
+
+# Short names the rest of the hub uses for the members above.
+ALERT_ACKNOWLEDGED = HubEventType.ALERT_ACKNOWLEDGED
+ALERT_AGENDA_ADDED = HubEventType.ALERT_AGENDA_ADDED
+ALERT_DISMISSED = HubEventType.ALERT_DISMISSED
 ALERT_ACTIONS = (ALERT_ACKNOWLEDGED, ALERT_AGENDA_ADDED, ALERT_DISMISSED)
 
-MATCH_CONFIRMED = "hub.identity.match_confirmed"
-MATCH_REJECTED = "hub.identity.match_rejected"
-MATCH_UNDONE = "hub.identity.match_undone"
+MATCH_CONFIRMED = HubEventType.MATCH_CONFIRMED
+MATCH_REJECTED = HubEventType.MATCH_REJECTED
+MATCH_UNDONE = HubEventType.MATCH_UNDONE
 MATCH_DECISIONS = (MATCH_CONFIRMED, MATCH_REJECTED, MATCH_UNDONE)
 
-CLOCK_TICKED = "hub.clock.ticked"
+CLOCK_TICKED = HubEventType.CLOCK_TICKED
 
 INTERNAL_TYPES = (*ALERT_ACTIONS, *MATCH_DECISIONS, CLOCK_TICKED)
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from consent.policy import PersonRole
 from consumers.console import print_alerts
 from hub.adapters.kafka import topics
 from hub.adapters.sql.principals import SqlPrincipalStore
@@ -30,7 +31,7 @@ def _issue_keys(app_services: Any) -> tuple[dict[str, str], str]:
         name: principals.add(name, "agency_system", kind, agency_id=name)[1]
         for name, kind in DEMO_AGENCIES.items()
     }
-    chair_key = principals.add("Demo Marac Chair", "person", "marac_chair", None)[1]
+    chair_key = principals.add("Demo Marac Chair", "person", PersonRole.MARAC_CHAIR, None)[1]
     return keys, chair_key
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from audit.errors import AuditError
 from audit.ig import SAR_COLUMNS, Criteria
 from audit.igstore import IgReports, ig_query_record
+from consent.policy import PersonRole
 from hub.adapters.audit_wiring import open_audit_store
 from hub.adapters.sql.events import SqlEventStore
 
@@ -82,7 +83,7 @@ def _run(command: Command, engine_for: EngineFactory, name: str, settings: Any, 
         subjects = [subject] if subject else []
         store.append(
             ig_query_record(
-                f"cli:{_os_user()}", "operator", "ig_officer", None,
+                f"cli:{_os_user()}", "operator", PersonRole.IG_OFFICER, None,
                 f"hub ig {name}", subjects, list(SAR_COLUMNS) if name == "sar" else [],
             )
         )  # fmt: skip

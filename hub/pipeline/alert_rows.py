@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import alerts, counters, family_redirects
+from hub.domain.alerts import AlertStatus
 from hub.domain.family import FamilyProjection, alert_status
 from hub.domain.rules import Alert
 
@@ -50,7 +51,7 @@ def alert_content(a: Alert, status: Any) -> dict[str, Any]:
         "recommended_action": a.recommended_action,
         "lawful_basis": a.lawful_basis,
         "due": None if a.due is None else datetime.fromisoformat(a.due),
-        "status": "new" if state is None else state.effective(a.triggering_event_ids),
+        "status": AlertStatus.NEW if state is None else state.effective(a.triggering_event_ids),
         "status_detail": None if detail is None else json.dumps(detail, sort_keys=True),
     }
 

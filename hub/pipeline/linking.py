@@ -214,7 +214,8 @@ class _Batch:
         if match is None:
             log.warning("identity decision %s names an unknown match; ignored", e.hub_id)
             return
-        status = {MATCH_CONFIRMED: "confirmed", MATCH_REJECTED: "rejected"}.get(e.type, "undone")
+        outcome: dict[str, str] = {MATCH_CONFIRMED: "confirmed", MATCH_REJECTED: "rejected"}
+        status = outcome.get(e.type, "undone")
         if match["status"] != ALLOWED_FROM[status]:
             # two decisions raced past the API's check: the first one stored stands
             log.warning(

@@ -20,10 +20,11 @@ from hub.adapters.sql.principals import Principal
 from hub.adapters.sql.requests import SqlAccessRequests
 from hub.adapters.sql.schema import events
 from hub.contract import CLASS_BY_TYPE, SENSITIVE
+from hub.contract.vocabulary import EventType
 from hub.domain.events import CanonicalEvent
 from hub.services.ports import AuditLog
 
-CONSENT_TYPES = ("consent.recorded", "consent.withdrawn")
+CONSENT_TYPES = (EventType.CONSENT_RECORDED, EventType.CONSENT_WITHDRAWN)
 
 
 def data_fields_of(event_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -123,3 +123,13 @@ def test_each_kind_of_bad_input_has_its_own_reason(raw: bytes, reason: str) -> N
     assert caught.value.reason == reason
     assert caught.value.errors and all(e["msg"] for e in caught.value.errors)
     assert "Alex Example" not in json.dumps(caught.value.errors)  # values never echoed
+
+
+def test_the_vocabulary_names_every_event_type_once() -> None:
+    from hub.contract import EVENT_TYPES
+    from hub.contract.vocabulary import EventType
+    from hub.domain.internal import INTERNAL_TYPES, HubEventType
+
+    assert sorted(EventType) == sorted(EVENT_TYPES)
+    assert sorted(HubEventType) == sorted(INTERNAL_TYPES)
+    assert not set(EventType) & set(HubEventType)

@@ -10,10 +10,11 @@ from sqlalchemy import Engine, select
 
 from hub.adapters.sql.alerts import start_of
 from hub.adapters.sql.schema import events
+from hub.contract.vocabulary import EventType
 from hub.domain.events import CanonicalEvent
 
-HEARD = "marac.case_heard"
-REFERRAL = "referral.made"
+HEARD = EventType.MARAC_CASE_HEARD
+REFERRAL = EventType.REFERRAL_MADE
 
 
 def last_meeting(engine: Engine, area: str) -> date | None:

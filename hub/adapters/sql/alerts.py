@@ -18,11 +18,17 @@ from sqlalchemy import Engine, Select, func, select
 
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import alerts
-from hub.domain.alerts import StoredAlert
+from hub.domain.alerts import AlertStatus, StoredAlert
 
 # "reopened": dismissed, then a triggering event reached the hub after the dismissal; it is
 # new again, so a filter on "new" includes it.
-STATUSES = ("new", "reopened", "acknowledged", "on_agenda", "dismissed")
+STATUSES = (
+    AlertStatus.NEW,
+    AlertStatus.REOPENED,
+    AlertStatus.ACKNOWLEDGED,
+    AlertStatus.ON_AGENDA,
+    AlertStatus.DISMISSED,
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,8 @@ def start_of(day: date) -> datetime:
 def _filtered(query: Select[Any], q: AlertQuery) -> Select[Any]:
     if q.area is not None:
         query = query.where(alerts.c.area == q.area)
-    if q.status == "new":
-        query = query.where(alerts.c.status.in_(("new", "reopened")))
+    if q.status == AlertStatus.NEW:
+        query = query.where(alerts.c.status.in_((AlertStatus.NEW, AlertStatus.REOPENED)))
     elif q.status is not None:
         query = query.where(alerts.c.status == q.status)
     if q.rule is not None:

@@ -12,34 +12,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub.contract.vocabulary import EventType
 from hub.domain.events import CanonicalEvent
+from hub.domain.internal import HubEventType
 
 HUB = "hub"  # agency type of the hub's own events (alert lifecycle, identity, clock)
 
 # The open fields each event type keeps; answers, free text and health detail are left out.
 FACT_FIELDS: dict[str, tuple[str, ...]] = {
-    "police.incident": (
+    EventType.POLICE_INCIDENT: (
         "abuse_types", "injuries", "children_present", "children_ages", "weapon", "arrest",
         "orders", "breach_of_order",
     ),
-    "health.attendance": ("setting", "injury", "da_question_asked", "da_disclosed"),
-    "marker.added": ("marker", "since"),
-    "marker.removed": ("marker", "reason"),
-    "referral.made": ("to", "professional_judgement", "consent_status"),
-    "risk.dash": ("score", "professional_judgement", "victim_view", "assessor_role"),
-    "contact.attempted": ("method", "outcome", "safe_to_contact"),
-    "needs.identified": ("needs",),
-    "marac.case_heard": ("meeting_date", "area", "repeat", "actions"),
-    "consent.recorded": ("decision", "method", "recorded_by_role", "valid_until"),
-    "consent.withdrawn": ("consent_ref", "method"),
-    "relationship.declared": ("relation",),
-    "case.closed": ("outcome", "onward_to"),
-    "hub.alert.acknowledged": ("alert_id", "actor", "actor_role"),
-    "hub.alert.agenda_added": ("alert_id", "actor", "actor_role", "meeting_date"),
-    "hub.alert.dismissed": ("alert_id", "actor", "actor_role", "reason"),
-    "hub.identity.match_confirmed": ("match_id", "actor", "actor_role"),
-    "hub.identity.match_rejected": ("match_id", "actor", "actor_role"),
-    "hub.identity.match_undone": ("match_id", "actor", "actor_role"),
+    EventType.HEALTH_ATTENDANCE: ("setting", "injury", "da_question_asked", "da_disclosed"),
+    EventType.MARKER_ADDED: ("marker", "since"),
+    EventType.MARKER_REMOVED: ("marker", "reason"),
+    EventType.REFERRAL_MADE: ("to", "professional_judgement", "consent_status"),
+    EventType.RISK_DASH: ("score", "professional_judgement", "victim_view", "assessor_role"),
+    EventType.CONTACT_ATTEMPTED: ("method", "outcome", "safe_to_contact"),
+    EventType.NEEDS_IDENTIFIED: ("needs",),
+    EventType.MARAC_CASE_HEARD: ("meeting_date", "area", "repeat", "actions"),
+    EventType.CONSENT_RECORDED: ("decision", "method", "recorded_by_role", "valid_until"),
+    EventType.CONSENT_WITHDRAWN: ("consent_ref", "method"),
+    EventType.RELATIONSHIP_DECLARED: ("relation",),
+    EventType.CASE_CLOSED: ("outcome", "onward_to"),
+    HubEventType.ALERT_ACKNOWLEDGED: ("alert_id", "actor", "actor_role"),
+    HubEventType.ALERT_AGENDA_ADDED: ("alert_id", "actor", "actor_role", "meeting_date"),
+    HubEventType.ALERT_DISMISSED: ("alert_id", "actor", "actor_role", "reason"),
+    HubEventType.MATCH_CONFIRMED: ("match_id", "actor", "actor_role"),
+    HubEventType.MATCH_REJECTED: ("match_id", "actor", "actor_role"),
+    HubEventType.MATCH_UNDONE: ("match_id", "actor", "actor_role"),
 }  # fmt: skip
 
 
@@ -60,11 +62,11 @@ def facts_of(e: CanonicalEvent) -> dict[str, Any]:
     """The open facts of an event (types not listed keep their open top-level fields)."""
     names = FACT_FIELDS.get(e.type, tuple(e.data))
     facts = {n: e.data[n] for n in names if n in e.data and _open(e.data[n])}
-    if e.type == "risk.dash" and facts.get("score") is None:
+    if e.type == EventType.RISK_DASH and facts.get("score") is None:
         facts["score"] = list(e.data.get("answers", ())).count("yes")
-    if e.type in ("referral.made", "risk.dash"):
+    if e.type in (EventType.REFERRAL_MADE, EventType.RISK_DASH):
         facts["professional_judgement"] = bool(e.data.get("professional_judgement"))
-    if e.type == "referral.made":
+    if e.type == EventType.REFERRAL_MADE:
         facts["concern_stated"] = e.data.get("concern") is not None
     return facts
 

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hub.domain.alerts import AlertStatus
 from hub.domain.family.entry import Entry
 from hub.domain.family.queries import FamilyTimeline
 from hub.domain.internal import ALERT_ACKNOWLEDGED, ALERT_AGENDA_ADDED, ALERT_DISMISSED
 
-DECISIONS = {
-    ALERT_ACKNOWLEDGED: "acknowledged",
-    ALERT_AGENDA_ADDED: "on_agenda",
-    ALERT_DISMISSED: "dismissed",
+DECISIONS: dict[str, AlertStatus] = {
+    ALERT_ACKNOWLEDGED: AlertStatus.ACKNOWLEDGED,
+    ALERT_AGENDA_ADDED: AlertStatus.ON_AGENDA,
+    ALERT_DISMISSED: AlertStatus.DISMISSED,
 }
 
 
@@ -47,8 +48,10 @@ class AlertState:
         (recorded_at) after the dismissal is "reopened", so the chair sees the grown condition
         as new. Acknowledged and on-agenda alerts keep their status when triggers grow: the
         chair already holds the case."""
-        if self.status == "dismissed" and not self.recorded_after.isdisjoint(triggering_event_ids):
-            return "reopened"
+        if self.status == AlertStatus.DISMISSED and not self.recorded_after.isdisjoint(
+            triggering_event_ids
+        ):
+            return AlertStatus.REOPENED
         return self.status
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,4 +93,4 @@ def alert_status(p: FamilyTimeline) -> dict[str, AlertState]:
 def shown_status(p: FamilyTimeline, alert_id: str, triggering_event_ids: tuple[str, ...]) -> str:
     """How an alert is shown: "new" without a decision, else AlertState.effective."""
     state = alert_status(p).get(alert_id)
-    return "new" if state is None else state.effective(triggering_event_ids)
+    return AlertStatus.NEW if state is None else state.effective(triggering_event_ids)

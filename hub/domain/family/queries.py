@@ -12,6 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from hub.contract.vocabulary import EventType
 from hub.domain.family.entry import Entry
 
 
@@ -73,7 +74,9 @@ def count(
 
 def hearings_of(p: FamilyTimeline, victim: str) -> list[Entry]:
     """The victim's Marac hearings in timeline order."""
-    return [e for e in p.timeline if e.type == "marac.case_heard" and e.names(victim, "victim")]
+    return [
+        e for e in p.timeline if e.type == EventType.MARAC_CASE_HEARD and e.names(victim, "victim")
+    ]
 
 
 def marac_cycle(p: FamilyTimeline, victim: str, t: datetime) -> str:

@@ -23,6 +23,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from hub.contract.vocabulary import EventType
 from hub.domain.family.entry import Entry
 from hub.domain.family.lifecycle import alert_status
 from hub.domain.family.queries import FamilyTimeline, hearings_of, victims
@@ -57,7 +58,7 @@ def members(p: FamilyTimeline) -> dict[str, dict[str, Any]]:
 
 
 def _pairs(e: Entry) -> list[tuple[str, str, str]]:
-    if e.type == "relationship.declared" and len(e.subjects) == 2:
+    if e.type == EventType.RELATIONSHIP_DECLARED and len(e.subjects) == 2:
         a, b, kind = e.subjects[0].person_id, e.subjects[1].person_id, str(e.facts["relation"])
         if kind in SYMMETRIC and b < a:
             a, b = b, a
@@ -95,15 +96,17 @@ def current_risk(p: FamilyTimeline) -> dict[str, dict[str, Any]]:
     out = {}
     for v in victims(p):
         mine = [e for e in p.timeline if not e.internal and e.is_about(v)]
-        dashes = [e for e in mine if e.type == "risk.dash"]
+        dashes = [e for e in mine if e.type == EventType.RISK_DASH]
         heard = hearings_of(p, v)
         since = heard[-1].key if heard else None
         pj_referral = any(
-            e.type == "referral.made" and e.facts.get("professional_judgement")
+            e.type == EventType.REFERRAL_MADE and e.facts.get("professional_judgement")
             for e in mine
             if since is None or e.key > since
         )
-        marac = [e for e in mine if e.type == "marac.case_heard" or e.facts.get("to") == "marac"]
+        marac = [
+            e for e in mine if e.type == EventType.MARAC_CASE_HEARD or e.facts.get("to") == "marac"
+        ]
         dash = dashes[-1] if dashes else None
         out[v] = {
             "dash": None
@@ -124,7 +127,7 @@ def current_risk(p: FamilyTimeline) -> dict[str, dict[str, Any]]:
 def _marac_status(e: Entry | None) -> dict[str, Any]:
     if e is None:
         return {"status": "none"}
-    if e.type == "marac.case_heard":
+    if e.type == EventType.MARAC_CASE_HEARD:
         return {
             "status": "heard",
             "date": e.facts.get("meeting_date"),
@@ -138,12 +141,12 @@ def markers(p: FamilyTimeline) -> dict[str, list[dict[str, Any]]]:
     """person → each (marker, agency) with its latest state."""
     latest: dict[tuple[str, str, str], Entry] = {}
     for e in p.timeline:
-        if e.type in ("marker.added", "marker.removed"):
+        if e.type in (EventType.MARKER_ADDED, EventType.MARKER_REMOVED):
             for pid in e.persons():
                 latest[(pid, str(e.facts.get("marker")), e.agency_id)] = e
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (pid, marker, agency), e in sorted(latest.items()):
-        added = e.type == "marker.added"
+        added = e.type == EventType.MARKER_ADDED
         out[pid].append(
             {
                 "marker": marker,
@@ -161,7 +164,7 @@ def needs(p: FamilyTimeline) -> dict[str, dict[str, dict[str, Any]]]:
     """person → need → first and last time reported, how often, by which agencies."""
     out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for e in p.timeline:
-        if e.type != "needs.identified":
+        if e.type != EventType.NEEDS_IDENTIFIED:
             continue
         for pid in e.about():
             for need in e.facts.get("needs", ()):
@@ -205,7 +208,7 @@ def hearings(p: FamilyTimeline) -> list[dict[str, Any]]:
             "actions": list(e.facts.get("actions", ())),
         }
         for e in p.timeline
-        if e.type == "marac.case_heard"
+        if e.type == EventType.MARAC_CASE_HEARD
     ]
 
 
@@ -221,7 +224,7 @@ def open_actions(p: FamilyTimeline) -> list[dict[str, Any]]:
         closed = {
             e.agency_id
             for e in p.timeline
-            if e.type == "case.closed" and e.is_about(v) and e.key > last.key
+            if e.type == EventType.CASE_CLOSED and e.is_about(v) and e.key > last.key
         }
         out += [
             {

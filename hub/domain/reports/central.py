@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from hub.contract.vocabulary import EventType
 from hub.domain.areas import AreaBook, AreaSettings, victim_area
 from hub.domain.family import Entry, FamilyProjection, markers, victims
 from hub.domain.reports.common import ReportError, agency_entries, primary_tokens
@@ -190,7 +191,7 @@ def _ranked(rows: list[Ranked], top: int) -> tuple[Ranked, ...]:
 
 
 def _latest_dash(s: _Scope, victim: str) -> Entry | None:
-    dashes = [e for e in s.entries if e.type == "risk.dash" and e.is_about(victim)]
+    dashes = [e for e in s.entries if e.type == EventType.RISK_DASH and e.is_about(victim)]
     return dashes[-1] if dashes and s.in_window(dashes[-1]) else None
 
 
@@ -209,7 +210,7 @@ def _victim(s: _Scope, v: str) -> Ranked | None:
     judged = [
         e
         for e in about
-        if (e.type == "referral.made" and e.facts.get("professional_judgement"))
+        if (e.type == EventType.REFERRAL_MADE and e.facts.get("professional_judgement"))
         or (e is dash and e.facts.get("professional_judgement"))
     ]
     if judged:
@@ -217,7 +218,7 @@ def _victim(s: _Scope, v: str) -> Ranked | None:
     if abuse:
         f.append(Factor("abuse_events", 3 * min(len(abuse), 5),
                         f"{len(abuse)} domestic-abuse events: {s.cite(abuse)}"))  # fmt: skip
-    f += _weapon(s, [e for e in abuse if e.type == "police.incident"], ())
+    f += _weapon(s, [e for e in abuse if e.type == EventType.POLICE_INCIDENT], ())
     hurt = [e for e in abuse if e.facts.get("injuries") or e.facts.get("injury")]
     if hurt:
         f.append(Factor("injury", 3, f"injury recorded: {s.cite(hurt)}"))
@@ -231,7 +232,7 @@ def _victim(s: _Scope, v: str) -> Ranked | None:
 
 
 def _repeat(s: _Scope, v: str, abuse: list[Entry]) -> str | None:
-    heard = [e for e in s.entries if e.type == "marac.case_heard" and e.names(v, "victim")]
+    heard = [e for e in s.entries if e.type == EventType.MARAC_CASE_HEARD and e.names(v, "victim")]
     marked = [h for h in heard if h.facts.get("repeat") and s.in_window(h)]
     if marked:
         return f"heard at Marac as a repeat case on {marked[-1].facts.get('meeting_date')}"
@@ -273,7 +274,7 @@ def _perpetrator(s: _Scope, q: str) -> Ranked | None:
     if len(linked) > 1:
         f.append(Factor("linked_victims", 10 * (len(linked) - 1),
                         f"{len(linked)} different victims"))  # fmt: skip
-    incidents = [e for e in abuse if e.type == "police.incident"]
+    incidents = [e for e in abuse if e.type == EventType.POLICE_INCIDENT]
     if incidents:
         f.append(Factor("incidents", 3 * min(len(incidents), 5),
                         f"{len(incidents)} incidents: {s.cite(incidents)}"))  # fmt: skip

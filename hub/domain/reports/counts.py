@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from hub.contract.vocabulary import EventType
 from hub.domain.areas import AreaSettings
 from hub.domain.family import Entry, FamilyProjection, victims
 from hub.domain.reports.common import agency_entries
@@ -29,14 +30,14 @@ def window_counts(p: FamilyProjection, area: AreaSettings, as_of: datetime) -> d
 
     out_v = {}
     for v in victims(p):
-        contacts = of(v, "contact.attempted")
-        referrals = of(v, "referral.made")
+        contacts = of(v, EventType.CONTACT_ATTEMPTED)
+        referrals = of(v, EventType.REFERRAL_MADE)
         out_v[v] = {
             "abuse_events": sum(1 for e in entries if e.is_about(v) and is_da(e)),
-            "police_incidents": len(of(v, "police.incident")),
+            "police_incidents": len(of(v, EventType.POLICE_INCIDENT)),
             "referrals": len(referrals),
             "marac_referrals": sum(1 for e in referrals if e.facts.get("to") == "marac"),
-            "dash_assessments": len(of(v, "risk.dash")),
+            "dash_assessments": len(of(v, EventType.RISK_DASH)),
             "contact_attempts": len(contacts),
             "contacts_not_reached": sum(
                 1 for e in contacts if e.facts.get("outcome") in NOT_REACHED

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from hub.contract.vocabulary import EventType
 from hub.domain.areas import AreaSettings
 from hub.domain.events import HUB_NAMESPACE
 from hub.domain.family import Entry, FamilyProjection, hearings_of, victims
@@ -39,8 +40,8 @@ def alert_id(rule: str, *key: str) -> str:
 def is_da(e: Entry) -> bool:
     """A domestic-abuse event: a police incident, or a health attendance where abuse was
     disclosed. Referrals, assessments and markers are responses to abuse, not events of it."""
-    return e.type == "police.incident" or (
-        e.type == "health.attendance" and e.facts.get("da_disclosed") == "yes"
+    return e.type == EventType.POLICE_INCIDENT or (
+        e.type == EventType.HEALTH_ATTENDANCE and e.facts.get("da_disclosed") == "yes"
     )
 
 

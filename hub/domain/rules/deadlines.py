@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hub.contract.vocabulary import EventType
 from hub.domain.areas import AreaSettings
 from hub.domain.calendar import add_working_days
 from hub.domain.family import Entry, FamilyProjection
@@ -24,7 +25,10 @@ def _referrals(ctx: Context) -> list[tuple[Entry, str, datetime]]:
     """(referral, person referred, deadline) for each referral expecting a contact."""
     out = []
     for e in ctx.entries:
-        if e.type != "referral.made" or e.facts.get("to") not in ctx.area.first_contact_services:
+        if (
+            e.type != EventType.REFERRAL_MADE
+            or e.facts.get("to") not in ctx.area.first_contact_services
+        ):
             continue
         if e.about():
             due = add_working_days(e.time, ctx.area.first_contact_working_days, ctx.cal)
@@ -37,7 +41,7 @@ def _unanswered(ctx: Context, referral: Entry, person: str, due: datetime) -> bo
     known_by = max(due, referral.recorded_at)
     return not any(
         referral.time <= c.time <= due and c.recorded_at <= known_by
-        for c in ctx.about(person, "contact.attempted")
+        for c in ctx.about(person, EventType.CONTACT_ATTEMPTED)
     )
 
 

@@ -3,6 +3,7 @@ serial perpetrators and children present at an incident (Operation Encompass).""
 
 from __future__ import annotations
 
+from hub.contract.vocabulary import EventType
 from hub.domain.calendar import next_school_day_start
 from hub.domain.family import Entry, persons_in_role
 from hub.domain.rules.base import Alert, Context, Point, Series, is_da, per_cycle, union
@@ -26,7 +27,7 @@ def complex_needs(ctx: Context) -> list[Alert]:
     wanted = MENTAL_HEALTH | SUBSTANCE
     out = []
     for v in ctx.victims:
-        found = ctx.series(e for e in ctx.about(v, "needs.identified") if _needs(e, wanted))
+        found = ctx.series(e for e in ctx.about(v, EventType.NEEDS_IDENTIFIED) if _needs(e, wanted))
         points = [(e, ctx.window(found, e)) for e in found]
         for cycle, group in per_cycle(ctx, v, points).items():
             latest = group[-1][1]
@@ -49,10 +50,10 @@ def _child_evidence(e: Entry) -> bool:
     return bool(
         e.persons("child")
         or (
-            e.type == "police.incident"
+            e.type == EventType.POLICE_INCIDENT
             and (e.facts.get("children_present") or e.facts.get("children_ages"))
         )
-        or (e.type == "relationship.declared" and e.facts.get("relation") == "parent_child")
+        or (e.type == EventType.RELATIONSHIP_DECLARED and e.facts.get("relation") == "parent_child")
     )
 
 
@@ -65,14 +66,18 @@ def toxic_trio(ctx: Context) -> list[Alert]:
     """Domestic abuse of the victim, and mental ill-health and substance misuse of anyone in
     the victim's household (the people named with them), all in the window, with a child
     in the household known by then (an event naming the victim and a child)."""
-    needs = [e for e in ctx.entries if e.type == "needs.identified"]
+    needs = [e for e in ctx.entries if e.type == EventType.NEEDS_IDENTIFIED]
     kids = [e for e in ctx.entries if _child_evidence(e)]
     out = []
     for v in ctx.victims:
         home = _household(ctx, v)
         mh = ctx.series(e for e in needs if _needs(e, MENTAL_HEALTH) and home & set(e.about()))
         sm = ctx.series(e for e in needs if _needs(e, SUBSTANCE) and home & set(e.about()))
-        da = ctx.series(e for e in ctx.about(v, "police.incident", "health.attendance") if is_da(e))
+        da = ctx.series(
+            e
+            for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE)
+            if is_da(e)
+        )
         children = ctx.series(e for e in kids if e.names(v))
         points: list[Point] = []
         found: dict[str, tuple[list[Entry], ...]] = {}
@@ -148,7 +153,7 @@ def children_present(ctx: Context) -> list[Alert]:
     kids = {pid: ctx.series(xs) for pid, xs in named.items()}
     out = []
     for e in ctx.entries:
-        evidence = _household_child(e, kids) if e.type == "police.incident" else None
+        evidence = _household_child(e, kids) if e.type == EventType.POLICE_INCIDENT else None
         if evidence is None:
             continue
         due = next_school_day_start(e.time, ctx.cal)

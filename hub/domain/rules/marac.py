@@ -8,6 +8,7 @@ latest point.
 
 from __future__ import annotations
 
+from hub.contract.vocabulary import EventType
 from hub.domain.family import Entry
 from hub.domain.rules.base import Alert, Context, Point, is_da, per_cycle, union
 
@@ -34,7 +35,9 @@ def visible_high_risk(ctx: Context) -> list[Alert]:
     """A Dash with dash_high_risk or more 'yes' answers → refer to Marac."""
     out = []
     for v in ctx.victims:
-        high = [e for e in ctx.about(v, "risk.dash") if _score(e) >= ctx.area.dash_high_risk]
+        high = [
+            e for e in ctx.about(v, EventType.RISK_DASH) if _score(e) >= ctx.area.dash_high_risk
+        ]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in high]).items():
             dashes = union(group)
             scores = ", ".join(f"{_score(e)} of 24 ({ctx.cite(e)})" for e in dashes)
@@ -48,7 +51,7 @@ def visible_high_risk(ctx: Context) -> list[Alert]:
 
 
 def _judgement(ctx: Context, e: Entry) -> str:
-    if e.type == "referral.made":
+    if e.type == EventType.REFERRAL_MADE:
         return f"referral to {e.facts.get('to')} with a stated concern ({ctx.cite(e)})"
     return f"Dash scored {_score(e)} of 24 and the assessor raised the risk ({ctx.cite(e)})"
 
@@ -60,11 +63,11 @@ def professional_judgement(ctx: Context) -> list[Alert]:
     for v in ctx.victims:
         flagged = [
             e
-            for e in ctx.about(v, "referral.made", "risk.dash")
+            for e in ctx.about(v, EventType.REFERRAL_MADE, EventType.RISK_DASH)
             if e.facts.get("professional_judgement")
             and (
                 e.facts.get("concern_stated")
-                if e.type == "referral.made"
+                if e.type == EventType.REFERRAL_MADE
                 else _score(e) < ctx.area.dash_high_risk
             )
         ]
@@ -83,7 +86,7 @@ def medium_risk(ctx: Context) -> list[Alert]:
     for v in ctx.victims:
         medium = [
             e
-            for e in ctx.about(v, "risk.dash")
+            for e in ctx.about(v, EventType.RISK_DASH)
             if lo <= _score(e) <= hi and not e.facts.get("professional_judgement")
         ]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in medium]).items():
@@ -104,7 +107,11 @@ def potential_escalation(ctx: Context) -> list[Alert]:
     new abuse is a repeat (its own rule) and escalation counts afresh."""
     out = []
     for v in ctx.victims:
-        da = ctx.series(e for e in ctx.about(v, "police.incident", "health.attendance") if is_da(e))
+        da = ctx.series(
+            e
+            for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE)
+            if is_da(e)
+        )
         points = []
         for e in da:
             cycle = ctx.cycle(v, e)
@@ -126,7 +133,7 @@ def repeat_marac_case(ctx: Context) -> list[Alert]:
     for v in ctx.victims:
         points: dict[str, list[Point]] = {}
         perpetrators: dict[str, set[str]] = {}  # hearing → perpetrators named with v by then
-        for e in ctx.about(v, "police.incident", "health.attendance"):
+        for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE):
             heard = ctx.cycle(v, e)
             if not is_da(e) or heard == "none":
                 continue
@@ -155,9 +162,11 @@ def complex_case(ctx: Context) -> list[Alert]:
     → complex-case team."""
     out = []
     for v in ctx.victims:
-        referrals = ctx.series(ctx.about(v, "referral.made"))
+        referrals = ctx.series(ctx.about(v, EventType.REFERRAL_MADE))
         poor = ctx.series(
-            e for e in ctx.about(v, "contact.attempted") if e.facts.get("outcome") in POOR_CONTACT
+            e
+            for e in ctx.about(v, EventType.CONTACT_ATTEMPTED)
+            if e.facts.get("outcome") in POOR_CONTACT
         )
         points = []
         for e in sorted([*referrals, *poor], key=lambda x: x.key):
@@ -169,8 +178,8 @@ def complex_case(ctx: Context) -> list[Alert]:
                 points.append((e, [*r, *c]))
         for cycle, group in per_cycle(ctx, v, points).items():
             latest = group[-1][1]
-            r = [e for e in latest if e.type == "referral.made"]
-            c = [e for e in latest if e.type == "contact.attempted"]
+            r = [e for e in latest if e.type == EventType.REFERRAL_MADE]
+            c = [e for e in latest if e.type == EventType.CONTACT_ATTEMPTED]
             tried = ", ".join(f"{ctx.cite(e)} {POOR_CONTACT[str(e.facts['outcome'])]}" for e in c)
             reason = (
                 f"{len(r)} referrals in {ctx.window_words} ({ctx.cites(r)}), and {len(c)} "

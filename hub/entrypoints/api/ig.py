@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from audit.ig import IG_QUERY, SAR_COLUMNS, Criteria
 from audit.igstore import IG_PURPOSE, IgReports
+from consent.policy import PersonRole
 from hub.adapters.sql.principals import Principal
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.services.disclosure import PolicyPoint
@@ -31,7 +32,7 @@ async def _audited(
     subjects: list[str] | None = None, fields: list[str] | None = None,
 ) -> IgReports:  # fmt: skip
     """Refuse anyone but an IG officer; record the query; hand back the reports to answer."""
-    if principal.kind != "person" or principal.role != "ig_officer":
+    if principal.kind != "person" or principal.role != PersonRole.IG_OFFICER:
         raise Forbidden(
             f"role '{principal.role}' may not query the audit log; that is for IG officers"
         )
