@@ -1,72 +1,133 @@
-"""Settings of the hub, read once from the environment by an entry point and passed down.
+"""Settings of the hub: one pydantic-settings model, read once from the environment (HUB_*)
+by an entry point (``load_settings``) and passed down.
 
-Every setting is documented here and in the README's table; nothing reads the environment
-at import time.
+Each setting is documented once, in its Field description (the README's table names each
+one for operators; a test checks it names them all). Constructing ``Settings(...)`` reads
+nothing from the environment: only ``load_settings`` does, so tests and children see exactly
+what they are given.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+PREFIX = "HUB_"
 
 
 class SettingsError(ValueError):
     """A setting has a value the hub cannot use; the message names the variable and the fix."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    # HUB_DATA_DIR: where the SQLite database, keys and embedded-broker logs live.
-    data_dir: Path = Path(".hub-data")
-    # HUB_DATABASE_URL: SQLAlchemy URL; default SQLite file under the data directory.
-    # PostgreSQL: postgresql+psycopg://user@host:5432/dbname
-    database_url: str = ""
-    # HUB_KAFKA_BOOTSTRAP: host:port[,host:port]. Unset: the hub starts its embedded broker.
-    kafka_bootstrap: str = ""
-    # HUB_EMBEDDED_BROKER_PORT: loopback port for the embedded broker (0 = pick a free one).
-    embedded_broker_port: int = 0
-    # HUB_API_HOST / HUB_API_PORT: where the API listens (loopback by default).
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    # HUB_TOPIC_PARTITIONS: partitions of hub.events.v1 (ordering is per victim key).
-    topic_partitions: int = 4
-    # HUB_TOPIC_PREFIX: prepended to every topic name (tests use a unique one each).
-    topic_prefix: str = ""
-    # HUB_FUTURE_TOLERANCE_SECONDS: how far in the future an event time may lie (clock skew).
-    future_tolerance_seconds: int = 300
-    # HUB_CLOCK_CHECK_SECONDS: how often the API looks for deadlines (first contact overdue,
-    # next school day) that have passed, and then records a hub.clock.ticked event: time
-    # rules run on those stored ticks, never on the wall clock, so a replay agrees.
-    clock_check_seconds: float = 30.0
-    # HUB_RELAY_POLL_SECONDS: how often the outbox relay looks for rows written elsewhere.
-    relay_poll_seconds: float = 0.2
-    # HUB_MASTER_KEY_FILE: the 32-byte master key wrapping subject data keys; default
-    # <data dir>/keys/master.key, generated on first start (mode 0600).
-    master_key_file: Path | None = None
-    # HUB_MAX_BATCH_EVENTS: most events accepted in one POST /v1/events:batch.
-    max_batch_events: int = 1000
-    # HUB_MAX_EVENT_BYTES: largest single event accepted (HTTP body or Kafka message).
-    max_event_bytes: int = 64 * 1024
-    # HUB_SHARING_POLICY_FILE: the sharing policy (TOML); default the packaged
-    # consent/data/sharing_policy.toml. Checked at start: a bad file stops the hub.
-    sharing_policy_file: Path | None = None
-    # HUB_RULES_FILE: the rule settings per Marac area (TOML: thresholds, windows, agencies,
-    # holidays); default the packaged hub/data/areas.toml. `hub rules show` prints the
-    # settings in force. Checked at start: a bad file stops the hub, naming the line.
-    rules_file: Path | None = None
-    # HUB_AUDIT_CHECKPOINT_EVERY: the audit store signs a checkpoint (Merkle root and chain
-    # head, Ed25519) every this many records; `hub audit checkpoint` signs one at any time.
-    # Records after the newest checkpoint are the ones a database editor could drop unseen.
-    audit_checkpoint_every: int = 1000
-    # HUB_AUDIT_SIGNING_KEY_FILE: the Ed25519 seed that signs audit checkpoints (mode 0600);
-    # default <data dir>/keys/audit-checkpoint.key. Several API processes sharing one database
-    # must share this file, so the log has one signer.
-    audit_signing_key_file: Path | None = None
-    # HUB_LOG_LEVEL: python logging level name.
-    log_level: str = "INFO"
-    # Set by the hub itself when it runs the embedded broker (Tansu needs client tuning).
-    embedded_broker: bool = field(default=False)
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        Path(".hub-data"),
+        description="Where the SQLite database, keys and embedded-broker logs live.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty: a SQLite file under the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname",
+    )
+    kafka_bootstrap: str = Field(
+        "", description="host:port[,host:port]. Empty: the hub starts its embedded broker."
+    )
+    embedded_broker_port: int = Field(
+        0, ge=0, description="Loopback port for the embedded broker (0 = pick a free one)."
+    )
+    api_host: str = Field("127.0.0.1", description="Where the API listens (loopback by default).")
+    api_port: int = Field(8000, ge=0, description="The API's port.")
+    topic_partitions: int = Field(
+        4, ge=1, description="Partitions of hub.events.v1 (ordering is per family key)."
+    )
+    topic_prefix: str = Field(
+        "", description="Prepended to every topic name (tests use a unique one each)."
+    )
+    future_tolerance_seconds: int = Field(
+        300, description="How far in the future an event time may lie (clock skew)."
+    )
+    clock_check_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the API looks for deadlines (first contact overdue, next "
+        "school day) that have passed, and then records a hub.clock.ticked event: time rules "
+        "run on those stored ticks, never on the wall clock, so a replay agrees.",
+    )
+    relay_poll_seconds: float = Field(
+        0.2, gt=0, description="How often the outbox relay looks for rows written elsewhere."
+    )
+    master_key_file: Path | None = Field(
+        None,
+        description="The 32-byte master key wrapping subject data keys; default "
+        "<data dir>/keys/master.key, generated on first start (mode 0600).",
+    )
+    max_batch_events: int = Field(
+        1000, ge=1, description="Most events accepted in one POST /v1/events:batch."
+    )
+    max_event_bytes: int = Field(
+        64 * 1024, ge=1, description="Largest single event accepted (HTTP body or Kafka message)."
+    )
+    sharing_policy_file: Path | None = Field(
+        None,
+        description="The sharing policy (TOML); default the packaged "
+        "consent/data/sharing_policy.toml. Checked at start: a bad file stops the hub.",
+    )
+    rules_file: Path | None = Field(
+        None,
+        description="The rule settings per Marac area (TOML: thresholds, windows, agencies, "
+        "holidays); default the packaged hub/data/areas.toml. `hub rules show` prints the "
+        "settings in force. Checked at start: a bad file stops the hub, naming the line.",
+    )
+    audit_checkpoint_every: int = Field(
+        1000,
+        ge=1,
+        description="The audit store signs a checkpoint (Merkle root and chain head, Ed25519) "
+        "every this many records; `hub audit checkpoint` signs one at any time. Records after "
+        "the newest checkpoint are the ones a database editor could drop unseen.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        None,
+        description="The Ed25519 seed that signs audit checkpoints (mode 0600); default "
+        "<data dir>/keys/audit-checkpoint.key. Several API processes sharing one database "
+        "must share this file, so the log has one signer.",
+    )
+    log_level: str = Field("INFO", description="Python logging level name.")
+    embedded_broker: bool = Field(
+        False,
+        description="Set by the hub itself for its children when it runs the embedded broker "
+        "(Tansu needs client tuning).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what the caller passes: load_settings is the one reader of the environment.
+        return (init_settings,)
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
 
     @property
     def effective_database_url(self) -> str:
@@ -75,72 +136,57 @@ class Settings:
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with changes, checked like values read from the environment."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as exc:
+            raise _settings_error(exc, changes) from None
+
     def with_bootstrap(self, bootstrap: str, *, embedded: bool) -> Settings:
-        return replace(self, kafka_bootstrap=bootstrap, embedded_broker=embedded)
+        return self.replace(kafka_bootstrap=bootstrap, embedded_broker=embedded)
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(
-            f"{name}={raw!r} is not a whole number; set it to e.g. {default}"
-        ) from None
+def env_name(field: str) -> str:
+    return f"{PREFIX}{field.upper()}"
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number; set it to e.g. {default}") from None
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping (os.environ or a
+    test's dict) instead of always os.environ."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._mapping = env
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._mapping.items() if v != ""}
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment (or the mapping given, for tests)."""
-    env = dict(os.environ if env is None else env)
-    s = Settings(
-        data_dir=Path(env.get("HUB_DATA_DIR") or ".hub-data"),
-        database_url=env.get("HUB_DATABASE_URL", ""),
-        kafka_bootstrap=env.get("HUB_KAFKA_BOOTSTRAP", ""),
-        embedded_broker_port=_int(env, "HUB_EMBEDDED_BROKER_PORT", 0),
-        api_host=env.get("HUB_API_HOST") or "127.0.0.1",
-        api_port=_int(env, "HUB_API_PORT", 8000),
-        topic_partitions=_int(env, "HUB_TOPIC_PARTITIONS", 4),
-        topic_prefix=env.get("HUB_TOPIC_PREFIX", ""),
-        future_tolerance_seconds=_int(env, "HUB_FUTURE_TOLERANCE_SECONDS", 300),
-        clock_check_seconds=_float(env, "HUB_CLOCK_CHECK_SECONDS", 30.0),
-        relay_poll_seconds=_float(env, "HUB_RELAY_POLL_SECONDS", 0.2),
-        master_key_file=Path(env["HUB_MASTER_KEY_FILE"])
-        if env.get("HUB_MASTER_KEY_FILE")
-        else None,
-        max_batch_events=_int(env, "HUB_MAX_BATCH_EVENTS", 1000),
-        sharing_policy_file=(
-            Path(env["HUB_SHARING_POLICY_FILE"]) if env.get("HUB_SHARING_POLICY_FILE") else None
-        ),
-        rules_file=Path(env["HUB_RULES_FILE"]) if env.get("HUB_RULES_FILE") else None,
-        max_event_bytes=_int(env, "HUB_MAX_EVENT_BYTES", 64 * 1024),
-        audit_checkpoint_every=_int(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000),
-        audit_signing_key_file=(
-            Path(env["HUB_AUDIT_SIGNING_KEY_FILE"])
-            if env.get("HUB_AUDIT_SIGNING_KEY_FILE")
-            else None
-        ),
-        log_level=(env.get("HUB_LOG_LEVEL") or "INFO").upper(),
-        embedded_broker=env.get("HUB_EMBEDDED_BROKER") == "1",
-    )
-    if s.clock_check_seconds <= 0:
-        raise SettingsError(f"HUB_CLOCK_CHECK_SECONDS={s.clock_check_seconds} must be more than 0")
-    if s.topic_partitions < 1:
-        raise SettingsError("HUB_TOPIC_PARTITIONS must be at least 1")
-    if s.audit_checkpoint_every < 1:
-        raise SettingsError(
-            f"HUB_AUDIT_CHECKPOINT_EVERY={s.audit_checkpoint_every} must be at least 1 "
-            "(records between signed checkpoints; e.g. 1000)"
-        )
-    return s
+    values = _MappingSource(os.environ if env is None else env)()
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise _settings_error(exc, values) from None
+
+
+_FIX = {
+    "int_parsing": "is not a whole number; set it to e.g. {default}",
+    "int_from_float": "is not a whole number; set it to e.g. {default}",
+    "float_parsing": "is not a number; set it to e.g. {default}",
+    "bool_parsing": "is not 1 or 0",
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+}
+
+
+def _settings_error(exc: ValidationError, given: Mapping[str, Any]) -> SettingsError:
+    """The first error as one sentence naming the variable, its value and the fix."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0])
+    default = Settings.model_fields[field].default
+    template = _FIX.get(error["type"])
+    fix = template.format(default=default, **error.get("ctx", {})) if template else error["msg"]
+    return SettingsError(f"{env_name(field)}={given.get(field)!r} {fix}")

@@ -16,6 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 
 from producers.results import (
     HubAuthError,
@@ -49,14 +56,21 @@ def event_id(event: Event) -> str | None:
 def reason_of(errors: Sequence[Mapping[str, Any]]) -> str:
     """The hub's reason code for a 422 answer to POST /v1/events, from its error types."""
     kinds = {str(e.get("type", "")) for e in errors}
-    paths = {str(e.get("path", "")) for e in errors}
     if kinds & {"union_tag_invalid"}:
         return "unknown_type"
     if "json_invalid" in kinds:
         return "malformed_json"
-    if "value_error.rejected" in kinds and paths & {"time", "senttime"}:
+    if "future_dated" in kinds:  # the hub names its own reason as the error type
         return "future_dated"
     return "invalid"
+
+
+class _TryAgain(Exception):
+    """An attempt that may succeed later: the hub was unreachable, busy or failing."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class HubClient:
@@ -161,24 +175,41 @@ class HubClient:
         ]
 
     def _post(self, path: str, content: bytes, content_type: str) -> httpx.Response:
-        last = ""
-        for attempt in range(self.retries + 1):
-            self.attempts += 1
-            retry_after: float | None = None
-            try:
-                r = self._http.post(path, content=content, headers={"Content-Type": content_type})
-            except httpx.TransportError as exc:
-                last = f"could not reach the hub at {self.base_url} ({type(exc).__name__}: {exc})"
-            else:
-                if r.status_code == 401:
-                    raise HubAuthError(f"the hub refused the API key: {_detail(r)}")
-                if r.status_code not in RETRY_STATUSES:
-                    return r
-                last = f"the hub at {self.base_url} answered {r.status_code}"
-                retry_after = _seconds(r.headers.get("Retry-After"))
-            if attempt < self.retries:
-                self._sleep(self._delay(attempt, retry_after))
-        raise HubUnavailable(f"{last}; gave up after {self.retries + 1} attempts")
+        retrying = Retrying(
+            retry=retry_if_exception_type(_TryAgain),
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+        )
+        try:
+            response: httpx.Response = retrying(self._post_once, path, content, content_type)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise HubUnavailable(f"{last}; gave up after {self.retries + 1} attempts") from None
+        return response
+
+    def _post_once(self, path: str, content: bytes, content_type: str) -> httpx.Response:
+        """One request; _TryAgain when the hub could not be reached or asked us to wait."""
+        self.attempts += 1
+        try:
+            r = self._http.post(path, content=content, headers={"Content-Type": content_type})
+        except httpx.TransportError as exc:
+            raise _TryAgain(
+                f"could not reach the hub at {self.base_url} ({type(exc).__name__}: {exc})"
+            ) from None
+        if r.status_code == 401:
+            raise HubAuthError(f"the hub refused the API key: {_detail(r)}")
+        if r.status_code in RETRY_STATUSES:
+            raise _TryAgain(
+                f"the hub at {self.base_url} answered {r.status_code}",
+                _seconds(r.headers.get("Retry-After")),
+            )
+        return r
+
+    def _wait(self, state: RetryCallState) -> float:
+        failed = state.outcome.exception() if state.outcome else None
+        retry_after = failed.retry_after if isinstance(failed, _TryAgain) else None
+        return self._delay(state.attempt_number - 1, retry_after)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

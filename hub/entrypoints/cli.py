@@ -30,6 +30,19 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     return engine
 
 
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    """Apply the schema migrations the database lacks (every process also does at start)."""
+    from hub.adapters.sql.db import create_schema, make_engine, schema_revision
+
+    engine = make_engine(settings.effective_database_url)
+    before = schema_revision(engine)
+    create_schema(engine)
+    after = schema_revision(engine)
+    engine.dispose()
+    print(f"database at migration {after}" + ("" if before == after else f" (was {before})"))
+    return 0
+
+
 def cmd_agencies_add(settings: Settings, args: argparse.Namespace) -> int:
     from hub.adapters.sql.principals import PrincipalError, SqlPrincipalStore
 
@@ -302,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     ig_cli.register(sub, _engine)
     reports_cli.register(sub, _engine, CliError)
     failed_cli.register(sub, _engine, CliError)
+
+    db = sub.add_parser("db", help="the hub's database")
+    d_sub = db.add_subparsers(dest="action", required=True)
+    d_up = d_sub.add_parser("upgrade", help="apply the schema migrations it lacks (Alembic)")
+    d_up.set_defaults(func=cmd_db_upgrade)
 
     policy = sub.add_parser("policy", help="the sharing policy")
     p_sub = policy.add_subparsers(dest="action", required=True)

@@ -42,7 +42,7 @@ def _type_name(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         target = defs[prop["$ref"].rsplit("/", 1)[-1]]
         if "enum" in target:
             return " \\| ".join(f"`{v}`" for v in target["enum"])
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"].rsplit("/", 1)[-1])
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
     if "const" in prop:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,9 +49,9 @@ async def _simulate(
         while True:
             chair = {"Authorization": f"Bearer {chair_key}"}
             body = (await client.get("/v1/alerts", headers=chair)).json()
-            families = {a["family_id"] for a in body["alerts"]}
+            seen = {a["family_id"] for a in body["alerts"]}
             print(
-                f"  chair sees {len(body['alerts'])} alerts in {len(families)} families "
+                f"  chair sees {len(body['alerts'])} alerts in {len(seen)} families "
                 f"(audit record {body['audit_record_id']})"
             )
             r = await client.get("/v1/marac/agenda", headers=chair, params={"area": DEMO_AREA})
@@ -111,8 +110,7 @@ def run_demo(
 ) -> int:
     """Run the demo; seed fixes the simulated agencies' events (random when None)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    demo_settings = replace(
-        settings,
+    demo_settings = settings.replace(
         data_dir=settings.data_dir / "demo" / stamp,
         database_url="",
         kafka_bootstrap="",  # the demo always runs on the embedded defaults

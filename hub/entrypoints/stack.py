@@ -11,28 +11,36 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hub.adapters.kafka.embedded import EmbeddedBroker, child_process_options, stop_process
 from hub.adapters.kafka.topics import ensure_topics
-from hub.settings import Settings
+from hub.settings import Settings, env_name
 
 log = logging.getLogger(__name__)
 
 
 def child_env(settings: Settings) -> dict[str, str]:
+    """The process environment with every setting as its HUB_* variable, derived from the
+    model so that a new setting reaches the children without anyone remembering to add it.
+    Paths are made absolute (a child may resolve them from elsewhere); unset ones are sent
+    empty, which reads back as the default."""
     env = dict(os.environ)
-    env.update(
-        HUB_DATA_DIR=str(settings.data_dir.resolve()),
-        HUB_DATABASE_URL=settings.effective_database_url,
-        HUB_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-        HUB_EMBEDDED_BROKER="1" if settings.embedded_broker else "0",
-        HUB_TOPIC_PREFIX=settings.topic_prefix,
-        HUB_TOPIC_PARTITIONS=str(settings.topic_partitions),
-        HUB_LOG_LEVEL=settings.log_level,
-        HUB_CLOCK_CHECK_SECONDS=str(settings.clock_check_seconds),
-    )
+    for name, value in settings.model_dump().items():
+        env[env_name(name)] = _as_env(value)
+    env[env_name("database_url")] = settings.effective_database_url
     return env
+
+
+def _as_env(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Path):
+        return str(value.resolve())
+    return str(value)
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.binding import RawRecord
@@ -46,42 +48,66 @@ def record_of(message: Any) -> RawRecord:
     )
 
 
-async def handle_with_retry(handler: KafkaIngress, records: list[RawRecord]) -> list[Outcome]:
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _until_it_works(
+    retry_on: type[BaseException] | tuple[type[BaseException], ...],
+    warn: Callable[[BaseException], None],
+    sleep: Sleep,
+) -> AsyncRetrying:
+    """Try again for as long as it takes (the partition waits: nothing is refused or dropped
+    because of the hub's own trouble), backing off 0.2 s doubling to 10 s."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type(retry_on),
+        wait=wait_exponential(multiplier=0.2, max=10.0),
+        before_sleep=lambda state: warn(state.outcome.exception()),  # type: ignore[arg-type,union-attr]
+        sleep=sleep,
+    )
+
+
+async def handle_with_retry(
+    handler: KafkaIngress, records: list[RawRecord], sleep: Sleep = asyncio.sleep
+) -> list[Outcome]:
     """The batch's outcomes; while the database is down, wait and try again (the partition
     waits rather than anything being refused or dropped)."""
-    backoff = 0.2
-    while True:
-        try:
-            return await asyncio.to_thread(handler.handle_batch, records, datetime.now(UTC))
-        except INFRASTRUCTURE_ERRORS as exc:
-            log.warning("ingress batch could not be stored (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(backoff)  # back off while the database recovers
-            backoff = min(backoff * 2, 10.0)
+
+    def warn(exc: BaseException) -> None:
+        # the type only: a database error's text may quote the batch's values
+        log.warning("ingress batch could not be stored (%s); retrying", type(exc).__name__)
+
+    async def attempt() -> list[Outcome]:
+        return await asyncio.to_thread(handler.handle_batch, records, datetime.now(UTC))
+
+    result: list[Outcome] = await _until_it_works(INFRASTRUCTURE_ERRORS, warn, sleep)(attempt)
+    return result
 
 
-async def publish_with_retry(rejected: Any, refused: list[Outcome]) -> None:
+async def publish_with_retry(
+    rejected: Any, refused: list[Outcome], sleep: Sleep = asyncio.sleep
+) -> None:
     """Put each refusal on the rejected topic and wait for the broker's acknowledgement;
     while the broker refuses, wait and send them all again (a refusal may then appear twice,
     never not at all)."""
-    backoff = 0.2
-    while True:
+
+    def warn(exc: BaseException) -> None:
+        log.warning("could not publish %d rejections (%s); retrying", len(refused), exc)
+
+    async def attempt() -> None:
         now = datetime.now(UTC)
-        try:
-            sent = [
-                await rejected.send(
-                    key=o.record.key,
-                    value=o.record.value,
-                    headers=rejection_headers(o, now),
-                    force=True,  # now, not attached to the source event's ack
-                )
-                for o in refused
-            ]
-            await asyncio.gather(*sent)
-            return
-        except Exception as exc:  # the producer's errors vary by client; all mean "try again"
-            log.warning("could not publish %d rejections (%s); retrying", len(refused), exc)
-            await asyncio.sleep(backoff)  # back off while the broker recovers
-            backoff = min(backoff * 2, 10.0)
+        sent = [
+            await rejected.send(
+                key=o.record.key,
+                value=o.record.value,
+                headers=rejection_headers(o, now),
+                force=True,  # now, not attached to the source event's ack
+            )
+            for o in refused
+        ]
+        await asyncio.gather(*sent)
+
+    # the producer's errors vary by client; all mean "try again"
+    await _until_it_works(Exception, warn, sleep)(attempt)
 
 
 def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress) -> Any:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, wait_exponential
 
 from hub.adapters.sql.events import OutboxRow, SqlEventStore
 from hub.contract.kafka_clients import producer_tuning
@@ -29,7 +31,12 @@ log = logging.getLogger(__name__)
 
 class OutboxRelay:
     def __init__(
-        self, store: SqlEventStore, bootstrap: str, embedded: bool, poll_seconds: float = 0.2
+        self,
+        store: SqlEventStore,
+        bootstrap: str,
+        embedded: bool,
+        poll_seconds: float = 0.2,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._linker = Linker(store.engine)
@@ -38,13 +45,15 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
+        self._producer: AIOKafkaProducer | None = None
+        self._sleep = sleep
         self.published = 0
 
     def wake(self) -> None:
         """Tell the relay that rows were just written (it also polls, for other writers)."""
         self._wake.set()
 
-    async def _producer(self) -> AIOKafkaProducer:
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap, linger_ms=2, **producer_tuning(self._embedded)
         )
@@ -52,30 +61,46 @@ class OutboxRelay:
         return producer
 
     async def run(self) -> None:
-        producer: AIOKafkaProducer | None = None
-        backoff = 0.1
         try:
             while not self._stopping:
                 try:
-                    if producer is None:
-                        producer = await self._producer()
-                    sent = await self._publish_batch(producer)
-                    backoff = 0.1
-                except (KafkaError, OSError) as exc:
-                    log.warning("outbox relay could not publish (%s); retrying", exc)
-                    if producer is not None:
-                        with contextlib.suppress(Exception):
-                            await producer.stop()
-                    producer = None
-                    await asyncio.sleep(backoff)  # back off before reconnecting
-                    backoff = min(backoff * 2, 5.0)
-                    continue
+                    sent: int = await self._retrying()(self._publish_once)
+                except RetryError:  # stopped while the broker was away
+                    return
                 if not sent:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll)
         finally:
-            if producer is not None:
+            await self._drop_producer()
+
+    def _retrying(self) -> AsyncRetrying:
+        """While the broker cannot be reached, reconnect with a backoff from 0.1 s doubling
+        to 5 s; a new batch starts again at 0.1 s."""
+        return AsyncRetrying(
+            retry=retry_if_exception_type((KafkaError, OSError)),
+            wait=wait_exponential(multiplier=0.1, max=5.0),
+            stop=lambda _state: self._stopping,
+            before_sleep=lambda state: log.warning(
+                "outbox relay could not publish (%s); retrying",
+                state.outcome.exception(),  # type: ignore[union-attr]
+            ),
+            sleep=self._sleep,
+        )
+
+    async def _publish_once(self) -> int:
+        if self._producer is None:
+            self._producer = await self._new_producer()
+        try:
+            return await self._publish_batch(self._producer)
+        except (KafkaError, OSError):
+            await self._drop_producer()  # a new connection on the next attempt
+            raise
+
+    async def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
                 await producer.stop()
 
     async def _publish_batch(self, producer: AIOKafkaProducer) -> int:

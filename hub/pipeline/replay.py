@@ -225,7 +225,9 @@ def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[CanonicalEve
         .order_by(subject_tokens.c.family_id, events.c.seq)
         .execution_options(yield_per=10_000)
     )
-    current, seen, evs = None, set(), []
+    current: str | None = None
+    seen: set[int] = set()
+    evs: list[CanonicalEvent] = []
     for fid, seq, body in rows:
         if fid != current:
             if current is not None:

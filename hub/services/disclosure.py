@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from audit.store import SqlAuditStore
 from consent.decision import Decision, Item, Override, Recipient, decide_disclosure
 from consent.policy import SharingPolicy
 from consent.records import ConsentRecord, fold_consents
@@ -22,6 +21,7 @@ from hub.adapters.sql.requests import SqlAccessRequests
 from hub.adapters.sql.schema import events
 from hub.contract import CLASS_BY_TYPE, SENSITIVE
 from hub.domain.events import CanonicalEvent
+from hub.services.ports import AuditLog
 
 CONSENT_TYPES = ("consent.recorded", "consent.withdrawn")
 
@@ -73,7 +73,7 @@ class Disclosure:
 
 class PolicyPoint:
     def __init__(
-        self, engine: Engine, policy: SharingPolicy, cipher: FieldCipher, audit: SqlAuditStore
+        self, engine: Engine, policy: SharingPolicy, cipher: FieldCipher, audit: AuditLog
     ) -> None:
         self._engine = engine
         self.policy = policy
@@ -130,7 +130,7 @@ class PolicyPoint:
         data = (
             self._cipher.reveal(event.hub_id, event.data) if decision.view == "full" else event.data
         )
-        shown = {k: v for k, v in full.items() if k in decision.fields}
+        shown: dict[str, Any] = {k: v for k, v in full.items() if k in decision.fields}
         shown["data"] = {k: v for k, v in data.items() if k in decision.fields}
         shown["basis"] = decision.basis
         shown["sharing"] = decision.reason

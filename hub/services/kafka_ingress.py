@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from cachetools import TLRUCache
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,10 +37,8 @@ from hub.contract.signing import AGENCY_HEADER, verify
 from hub.domain.events import CanonicalEvent
 from hub.services.ingress import (
     EventIdConflict,
-    EventRejected,
     Ingress,
     IngressError,
-    NotAllowedToSend,
 )
 
 log = logging.getLogger(__name__)
@@ -60,32 +60,48 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
+# An agency's principal and its active raw public keys.
+Identity = tuple[Principal, list[bytes]]
+
+
 class SigningDirectory(Protocol):
-    def signing_identity(self, agency_id: str) -> tuple[Principal, list[bytes]] | None: ...
+    def signing_identity(self, agency_id: str) -> Identity | None: ...
 
 
 class CachedDirectory:
     """Signing identities looked up at most once per ``ttl_seconds`` per agency (a revoked
     key keeps working at most that long); an agency with no key is asked again after
-    ``miss_seconds``, so a key registered a moment ago is soon accepted."""
+    ``miss_seconds``, so a key registered a moment ago is soon accepted. ``timer`` is the
+    clock the lifetimes run on (monotonic; tests pass a fake one)."""
 
     def __init__(
-        self, inner: SigningDirectory, ttl_seconds: float = 30.0, miss_seconds: float = 5.0
+        self,
+        inner: SigningDirectory,
+        ttl_seconds: float = 30.0,
+        miss_seconds: float = 5.0,
+        timer: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
     ) -> None:
         self._inner = inner
-        self._ttl = ttl_seconds
-        self._miss = miss_seconds
-        self._entries: dict[str, tuple[float, tuple[Principal, list[bytes]] | None]] = {}
 
-    def signing_identity(self, agency_id: str) -> tuple[Principal, list[bytes]] | None:
-        entry = self._entries.get(agency_id)
-        if entry is None or entry[0] < time.monotonic():
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            found = self._inner.signing_identity(agency_id)
-            entry = (time.monotonic() + (self._ttl if found else self._miss), found)
-            self._entries[agency_id] = entry
-        return entry[1]
+        def expires(_agency: str, found: Identity | None, now: float) -> float:
+            return now + (ttl_seconds if found is not None else miss_seconds)
+
+        # A TLRU cache: each entry's lifetime depends on whether the agency had a key.
+        self._entries: TLRUCache[str, Identity | None] = TLRUCache(
+            max_entries, expires, timer=timer
+        )
+        self._lock = threading.Lock()  # handle_batch runs in worker threads
+
+    def signing_identity(self, agency_id: str) -> Identity | None:
+        with self._lock:
+            if agency_id in self._entries:
+                cached: Identity | None = self._entries[agency_id]
+                return cached
+        found = self._inner.signing_identity(agency_id)
+        with self._lock:
+            self._entries[agency_id] = found
+        return found
 
 
 class Refused(Exception):
@@ -128,16 +144,6 @@ def authenticate(record: RawRecord, directory: SigningDirectory) -> Principal:
 
 def _sealed_invalid(msg: str) -> Refused:
     return Refused("sealed_invalid", [error_entry(("headers", SEALED_HEADER), msg, "sealed")])
-
-
-def _reason_of(exc: IngressError) -> str:
-    if isinstance(exc, NotAllowedToSend):
-        return "not_allowed"
-    if isinstance(exc, EventIdConflict):
-        return "conflict"
-    if isinstance(exc, EventRejected) and exc.field_path in (("time",), ("senttime",)):
-        return "future_dated"
-    return "invalid"
 
 
 @dataclass
@@ -212,8 +218,7 @@ class KafkaIngress:
         except InvalidEvent as exc:
             raise Refused(exc.reason, exc.errors) from None
         except IngressError as exc:
-            reason = _reason_of(exc)
-            raise Refused(reason, [error_entry(exc.field_path, str(exc), reason)]) from None
+            raise Refused(exc.reason, [error_entry(exc.field_path, str(exc), exc.reason)]) from None
         return incoming, canonical, content_hash
 
     def handle_batch(self, records: Sequence[RawRecord], now: datetime) -> list[Outcome]:
@@ -267,8 +272,8 @@ class KafkaIngress:
                 "rejected",
                 incoming.id,
                 result.hub_id,
-                "conflict",
-                [error_entry(("id",), str(exc), "conflict")],
+                exc.reason,
+                [error_entry(("id",), str(exc), exc.reason)],
             )
         return Outcome(
             record, "duplicate" if receipt.duplicate else "accepted", incoming.id, receipt.hub_id

@@ -5,7 +5,6 @@ clock, so this hub checks its deadlines every half second."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from tests.integration.conftest import RunningHub, running_hub_for, wait_for
 
 @pytest.fixture
 def ticking_hub(hub_settings: Settings) -> Iterator[RunningHub]:
-    yield from running_hub_for(replace(hub_settings, clock_check_seconds=0.5))
+    yield from running_hub_for(hub_settings.replace(clock_check_seconds=0.5))
 
 
 def victim(n: int) -> dict[str, Any]:

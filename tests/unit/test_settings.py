@@ -125,3 +125,65 @@ def test_the_audit_signing_key_can_be_shared_between_processes() -> None:
     assert signing_key_path(load_settings({})) == Path(".hub-data/keys/audit-checkpoint.key")
     shared = load_settings({"HUB_AUDIT_SIGNING_KEY_FILE": "/srv/hub/audit-signing.key"})
     assert signing_key_path(shared) == Path("/srv/hub/audit-signing.key")
+
+
+def _every_field_changed(tmp_path: Path) -> Settings:
+    """Settings with no field at its default, so a field a child misses shows."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'elsewhere.db'}",
+        kafka_bootstrap="broker-a.test:9092,broker-b.test:9092",
+        embedded_broker_port=19092,
+        api_host="0.0.0.0",
+        api_port=8123,
+        topic_partitions=7,
+        topic_prefix="test.child.",
+        future_tolerance_seconds=60,
+        clock_check_seconds=2.5,
+        relay_poll_seconds=0.05,
+        master_key_file=tmp_path / "keys" / "master.key",
+        max_batch_events=12,
+        max_event_bytes=2048,
+        sharing_policy_file=tmp_path / "policy.toml",
+        rules_file=tmp_path / "areas.toml",
+        audit_checkpoint_every=3,
+        audit_signing_key_file=tmp_path / "keys" / "audit.key",
+        log_level="DEBUG",
+        embedded_broker=True,
+    )
+
+
+def test_every_setting_reaches_a_child_process(tmp_path: Path) -> None:
+    from hub.entrypoints.stack import child_env
+
+    parent = _every_field_changed(tmp_path)
+    defaults = Settings().model_dump()
+    assert all(parent.model_dump()[name] != defaults[name] for name in defaults)
+    assert load_settings(child_env(parent)) == parent
+
+
+def test_settings_the_parent_left_unset_read_back_as_defaults_in_a_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hub.entrypoints.stack import child_env
+
+    monkeypatch.setenv("HUB_MASTER_KEY_FILE", "/stale/from/the/shell.key")
+    child = load_settings(child_env(Settings()))
+    assert child.master_key_file is None
+    assert child.data_dir == Path(".hub-data").resolve()
+
+
+def test_replace_checks_values_like_the_environment_does() -> None:
+    assert Settings().replace(api_port=9000).api_port == 9000
+    with pytest.raises(SettingsError, match="HUB_TOPIC_PARTITIONS"):
+        Settings().replace(topic_partitions=0)
+
+
+def test_the_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`HUB_{name.upper()}`" not in readme]
+    assert missing == []
+
+
+def test_every_setting_is_described() -> None:
+    assert [n for n, f in Settings.model_fields.items() if not f.description] == []

@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from hub.settings import Settings
 
@@ -33,29 +35,36 @@ def hub_topics(settings: Settings) -> dict[str, int]:
     }
 
 
-def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
-    """Create the hub's topics if missing (idempotent), retrying while the broker warms up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap, client_id="hub-admin"
-            )
-            try:
-                existing = set(admin.list_topics())
-                wanted = [
-                    NewTopic(name, partitions, 1)
-                    for name, partitions in hub_topics(settings).items()
-                    if name not in existing
-                ]
-                if wanted:
-                    with contextlib.suppress(TopicAlreadyExistsError):
-                        admin.create_topics(wanted)
-            finally:
-                admin.close()
-            return
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise
-            log.info("broker not ready for topic creation yet (%s); retrying", exc)
-            time.sleep(0.2)  # retry with a deadline while the broker starts
+def ensure_topics(
+    settings: Settings, timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Create the hub's topics if missing (idempotent), retrying every 0.2 s while the broker
+    warms up, for at most ``timeout`` seconds (then its last error is raised)."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(KafkaError),
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(0.2),
+        before_sleep=lambda state: log.info(
+            "broker not ready for topic creation yet (%s); retrying",
+            state.outcome.exception(),  # type: ignore[union-attr]
+        ),
+        sleep=sleep,
+        reraise=True,
+    )
+    retrying(_create_missing_topics, settings)
+
+
+def _create_missing_topics(settings: Settings) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="hub-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(name, partitions, 1)
+            for name, partitions in hub_topics(settings).items()
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(wanted)
+    finally:
+        admin.close()

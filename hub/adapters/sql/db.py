@@ -1,7 +1,9 @@
-"""Engine creation for SQLite and PostgreSQL, and schema setup."""
+"""Engine creation for SQLite and PostgreSQL, and schema setup (Alembic migrations)."""
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -11,9 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-
-from hub.adapters.sql.schema import metadata
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 log = logging.getLogger(__name__)
 
@@ -46,26 +46,79 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-# Read models from before families (session 1): derived, so they are dropped and made again
-# (`hub replay` refills them); the principals table gains a column.
-_OLD_DERIVED = ("victim_projections", "alerts")
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any number, the same in every hub process: PostgreSQL's lock for "migrating now".
+_PG_MIGRATION_LOCK = 0x6875625F6462  # "hub_db"
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables; bring a data folder from before families up to date."""
-    existing = inspect(engine)
-    names = set(existing.get_table_names())
-    if "alerts" in names and "family_id" not in {c["name"] for c in existing.get_columns("alerts")}:
-        log.warning("read models predate families: dropping them; run `hub replay` to rebuild")
-        with engine.begin() as conn:
-            for table in _OLD_DERIVED:
-                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
-    if "principals" in names and "area" not in {
-        c["name"] for c in existing.get_columns("principals")
-    }:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE principals ADD COLUMN area VARCHAR(64)"))
-    metadata.create_all(engine)
+    """Bring the database's tables up to the newest migration (Alembic, head), creating them
+    on an empty database and adopting a data folder from before migrations. Cheap when it is
+    already current: processes call it at every start."""
+    _quiet_alembic()  # before alembic is imported: it logs as it sets itself up
+    from alembic import command
+    from alembic.config import Config
+
+    with _migration_lock(engine), engine.begin() as conn:
+        before = _current(conn)
+        if before == _head():
+            return
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        if before is not None:  # a new database is made, not migrated: nothing to say
+            log.info("database migrated from %s to %s", before, _head())
+
+
+def _quiet_alembic() -> None:
+    """Alembic says at INFO what it sets up on every start (a dozen lines, on stderr where
+    commands print their one-line errors); the hub logs one line when it migrates. An
+    operator who sets a level on the "alembic" logger keeps it."""
+    alembic_log = logging.getLogger("alembic")
+    if alembic_log.level == logging.NOTSET:
+        alembic_log.setLevel(logging.WARNING)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None: never migrated)."""
+    with engine.connect() as conn:
+        return _current(conn)
+
+
+def _current(conn: Connection) -> str | None:
+    _quiet_alembic()  # before alembic is imported: it logs as it sets itself up
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+@functools.cache
+def _head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One process migrates at a time (the API, worker and CLI may start together)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+        return
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 @contextmanager

@@ -12,9 +12,11 @@ import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -87,6 +89,17 @@ class SqlPrincipalStore:
             return None
         return Principal(row.principal_id, row.name, row.kind, row.role, row.agency_id, row.area)
 
+    def revoke(self, principal_id: str) -> bool:
+        """Revoke the principal's API key; True if it was active. A cached key keeps working
+        for at most KeyCache's TTL."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(principals)
+                .where(principals.c.principal_id == principal_id, principals.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            ).rowcount
+        return bool(done)
+
     # --- signing keys of agency systems that write straight to Kafka -------------------------
 
     def agency_system(self, agency_id: str) -> Principal | None:
@@ -157,21 +170,21 @@ class KeyCache:
     """Recently authenticated keys, so a busy agency system is not looked up per request.
 
     Keyed by the SHA-256 of the whole key (the key itself is not kept); an entry lives
-    ``ttl_seconds``, which bounds how long a revoked key keeps working.
+    ``ttl_seconds`` by ``timer`` (monotonic; tests pass a fake clock), which bounds how long a
+    revoked key keeps working. Full, it forgets the least recently used key.
     """
 
-    def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._entries: dict[str, tuple[float, Principal]] = {}
+    def __init__(
+        self,
+        ttl_seconds: float = 30.0,
+        max_entries: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: TTLCache[str, Principal] = TTLCache(max_entries, ttl_seconds, timer=timer)
 
     def get(self, api_key: str) -> Principal | None:
-        entry = self._entries.get(_hash(api_key))
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+        found: Principal | None = self._entries.get(_hash(api_key))
+        return found
 
     def put(self, api_key: str, principal: Principal) -> None:
-        if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[_hash(api_key)] = (time.monotonic() + self._ttl, principal)
+        self._entries[_hash(api_key)] = principal
