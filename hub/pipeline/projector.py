@@ -103,7 +103,9 @@ class FamilyProjector:
         now_clock = advance_clock(conn, [datetime.fromisoformat(e.data["clock"]) for e in ticks])
         by_family: dict[str, list[CanonicalEvent]] = {}
         family_of = families_of(conn, {s.token for e in unique for s in e.subjects})
-        for e in unique:
+        # set apart already: a family rebuilt from the store met it before its delivery
+        apart = failed.unresolved_ids(conn, [e.hub_id for e in unique])
+        for e in (e for e in unique if e.hub_id not in apart):
             for fid in dict.fromkeys(family_of[s.token] for s in e.subjects):
                 by_family.setdefault(fid, []).append(e)
         if ticks and now_clock is not None:

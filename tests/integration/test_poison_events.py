@@ -123,6 +123,19 @@ def test_the_poison_event_is_set_apart_and_every_other_event_applied(
     assert timeline(engine, victim) == {good[0].hub_id, good[1].hub_id, later.hub_id}
 
 
+def test_a_poison_event_met_in_a_rebuild_before_its_delivery_fails_once(engine: Engine) -> None:
+    # the family is new when its first event arrives, so it is folded from the store, where
+    # the poison event stored after it already is; then the poison event itself arrives
+    first, poison = incident(MONDAY), incident(YEAR_ONE)
+    store_and_link(engine, first, poison)
+    projector = FamilyProjector(engine, load_areas())
+    assert [f.hub_id for f in projector.process([first]).failures] == [poison.hub_id]
+    assert projector.process([poison]).failures == []  # not dead-lettered twice
+    [(hub_id, _, _, attempts)] = unresolved(engine)
+    assert hub_id == poison.hub_id and attempts == 1
+    assert timeline(engine, first.subjects[0].token) == {first.hub_id}
+
+
 def test_a_replay_completes_sets_the_same_event_apart_and_equals_the_live_state(
     engine: Engine, poisoned: tuple[list[CanonicalEvent], CanonicalEvent]
 ) -> None:
