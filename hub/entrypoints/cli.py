@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
-from hub.entrypoints import audit_cli, ig_cli, reports_cli
+from hub.entrypoints import audit_cli, failed_cli, ig_cli, reports_cli
 from hub.entrypoints.logs import configure_console, logging_to_file
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -208,6 +208,10 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
         f"{result.families} families, {result.alerts} alerts; read models "
         f"{'unchanged' if before == after else 'CHANGED'} (digest {after[:16]})"
     )
+    if result.failed:
+        raise CliError(
+            f"{result.failed} events could not be applied and were set apart; see `hub failed list`"
+        )
     return 0
 
 
@@ -331,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cli.register(sub, _engine)
     ig_cli.register(sub, _engine)
     reports_cli.register(sub, _engine, CliError)
+    failed_cli.register(sub, _engine, CliError)
 
     db = sub.add_parser("db", help="the hub's database")
     d_sub = db.add_subparsers(dest="action", required=True)

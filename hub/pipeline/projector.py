@@ -11,49 +11,55 @@ revision, and one the rules no longer find is withdrawn (hub.pipeline.alert_rows
 so a replay and the live path end with the same alerts whatever order events came in.
 
 Time rules run on the hub clock: the latest ``hub.clock.ticked`` event, never the wall clock.
+
+No single event can stop the projector: an event whose fold or rules raise is set apart
+(hub.pipeline.isolation) while the rest of its family and batch are applied; it is recorded
+in ``failed_events`` (its family needs attention) and returned for the dead-letter topic. A
+database or broker outage is not the event's fault: it propagates and the batch is retried.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from hub.adapters.sql import failed
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.events import events_for_tokens
+from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.progress import PROJECTOR
 from hub.adapters.sql.schema import (
     clock,
     family_projections,
-    family_redirects,
     processed_events,
     subject_tokens,
 )
-from hub.domain.areas import AreaBook, victim_area
+from hub.domain.areas import AreaBook
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import FamilyProjection, apply_events
+from hub.domain.family import FamilyProjection
 from hub.domain.internal import CLOCK_TICKED
-from hub.domain.rules import evaluate, next_due
-from hub.pipeline.alert_rows import upsert_alerts, withdraw_alerts
+from hub.pipeline.alert_rows import withdraw_alerts
+from hub.pipeline.isolation import Unsettled, describe, is_infrastructure
+from hub.pipeline.settle import Members, fold, project_family
+
+__all__ = ["CONSUMER", "BatchOutcome", "FamilyProjector", "Members", "fold"]
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500
 CONSUMER = PROJECTOR  # its name in the tracking table
 
 
-@dataclass(frozen=True)
-class Members:
-    family_id: str
-    person_of: dict[str, str]  # token → person id
-
-    @property
-    def membership(self) -> str:
-        pairs = "\n".join(f"{t}\t{p}" for t, p in sorted(self.person_of.items()))
-        return hashlib.sha256(pairs.encode()).hexdigest()
+@dataclass
+class BatchOutcome:
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # raised, updated, withdrawn
+    failures: list[Failure] = field(default_factory=list)  # events set apart (failed_events)
 
 
 class FamilyProjector:
@@ -63,21 +69,44 @@ class FamilyProjector:
 
     def apply_batch(self, batch: Sequence[CanonicalEvent]) -> list[dict[str, Any]]:
         """Apply a batch; return the alert rows raised, updated or withdrawn (to announce)."""
+        return self.process(batch).alerts
+
+    def process(self, batch: Sequence[CanonicalEvent]) -> BatchOutcome:
+        """Apply a batch in one transaction; events that cannot be applied are set apart.
+
+        A write the database refuses (not an outage: those propagate, and the caller retries
+        the batch) aborts the transaction, so the batch is then applied again family by
+        family, each in a savepoint, to find the events behind it."""
+        try:
+            with self._engine.begin() as conn:
+                return self.process_in(conn, batch)
+        except Exception as exc:
+            if is_infrastructure(exc):
+                raise
+            log.warning("a write of the batch failed (%s); applying it family by family",
+                        describe(exc)[0])  # fmt: skip
         with self._engine.begin() as conn:
-            return self.apply_in(conn, batch)
+            return self.process_in(conn, batch, careful=True)
 
     def apply_in(self, conn: Connection, batch: Sequence[CanonicalEvent]) -> list[dict[str, Any]]:
+        return self.process_in(conn, batch).alerts
+
+    def process_in(
+        self, conn: Connection, batch: Sequence[CanonicalEvent], careful: bool = False
+    ) -> BatchOutcome:
         unique = fresh_only(conn, CONSUMER, batch)
         if not unique:
-            return []
+            return BatchOutcome()
         conn.execute(
             insert(processed_events), [{"consumer": CONSUMER, "hub_id": e.hub_id} for e in unique]
         )
         ticks = [e for e in unique if e.type == CLOCK_TICKED]
         now_clock = advance_clock(conn, [datetime.fromisoformat(e.data["clock"]) for e in ticks])
         by_family: dict[str, list[CanonicalEvent]] = {}
-        family_of = _families_of(conn, {s.token for e in unique for s in e.subjects})
-        for e in unique:
+        family_of = families_of(conn, {s.token for e in unique for s in e.subjects})
+        # set apart already: a family rebuilt from the store met it before its delivery
+        apart = failed.unresolved_ids(conn, [e.hub_id for e in unique])
+        for e in (e for e in unique if e.hub_id not in apart):
             for fid in dict.fromkeys(family_of[s.token] for s in e.subjects):
                 by_family.setdefault(fid, []).append(e)
         if ticks and now_clock is not None:
@@ -87,7 +116,8 @@ class FamilyProjector:
                 )
             ):
                 by_family.setdefault(fid, [])
-        changed: list[dict[str, Any]] = []
+        current = read_clock(conn) if now_clock is None else now_clock
+        out = BatchOutcome()
         settled: list[str] = []
         found: set[str] = set()
         for fid in sorted(by_family):
@@ -96,45 +126,44 @@ class FamilyProjector:
                 # the linker moved every token on since we looked (a merge committed between
                 # two reads under READ COMMITTED): the surviving family gets these events
                 continue
-            p = self._refresh(conn, members, by_family[fid])
-            changed += self._settle(conn, p, members, now_clock, found)
+            start = self._start(conn, members, by_family[fid])
+            try:
+                done = project_family(conn, self._areas, members, start, current, careful)
+            except Unsettled as exc:
+                # not one event's fault: the family keeps its projection, and what it was
+                # given now (or the clock tick that woke it) is set apart with it
+                blame = [e.hub_id for e in by_family[fid]] or [e.hub_id for e in ticks]
+                out.failures += [Failure(h, fid, *describe(exc.cause)) for h in blame]
+                continue
+            found |= done.found
+            out.alerts += done.changed
+            out.failures += done.failures
             settled.append(fid)
+        if out.failures:
+            failed.record(conn, out.failures, datetime.now(UTC))
         # after every family is settled, so an alert that moved family in this batch stays
-        return changed + withdraw_alerts(conn, settled, found)
+        out.alerts += withdraw_alerts(conn, settled, found)
+        return out
 
-    def _refresh(
+    def _start(
         self, conn: Connection, members: Members, fresh: list[CanonicalEvent]
-    ) -> FamilyProjection:
+    ) -> tuple[FamilyProjection, list[CanonicalEvent], bool]:
+        """(base projection, events to fold into it, whether it is rebuilt from the store)."""
         fid = members.family_id
         row = conn.execute(
-            select(family_projections.c.membership, family_projections.c.state).where(
-                family_projections.c.family_id == fid
-            )
+            select(family_projections.c.membership, family_projections.c.state)
+            .where(family_projections.c.family_id == fid)
+            .with_for_update()  # `hub failed retry` may write the family too
         ).one_or_none()
         if row is not None and row.membership == members.membership:
-            p = FamilyProjection.from_dict(json.loads(row.state))
-            return apply_events(p, fresh, members.person_of)
-        # membership changed (new family, merge, split, person match): rebuild from the store
-        p = fold(fid, [e for _, e in events_for_tokens(conn, sorted(members.person_of))], members)
-        absorbed = select(family_redirects.c.old_id).where(family_redirects.c.new_id == fid)
-        conn.execute(delete(family_projections).where(family_projections.c.family_id.in_(absorbed)))
-        return p
-
-    def _settle(
-        self,
-        conn: Connection,
-        p: FamilyProjection,
-        members: Members,
-        now_clock: datetime | None,
-        found: set[str],
-    ) -> list[dict[str, Any]]:
-        """Store the projection and upsert the alerts it meets now (their ids added to found)."""
-        area = victim_area(p, self._areas)
-        current = read_clock(conn) if now_clock is None else now_clock
-        write_projection(conn, p, members.membership, next_due(p, area, current))
-        alerts_now = evaluate(p, area, current)
-        found.update(a.alert_id for a in alerts_now)
-        return upsert_alerts(conn, alerts_now, p)
+            return FamilyProjection.from_dict(json.loads(row.state)), fresh, False
+        # membership changed (new family, merge, split, person match): rebuild from the store,
+        # without the events set apart (they follow the family: it needs attention now)
+        evs = [e for _, e in events_for_tokens(conn, sorted(members.person_of))]
+        apart = failed.unresolved_ids(conn, [e.hub_id for e in evs])
+        if apart:
+            failed.move_to_family(conn, apart, fid)
+        return FamilyProjection.empty(fid), [e for e in evs if e.hub_id not in apart], True
 
 
 def fresh_only(
@@ -155,11 +184,7 @@ def fresh_only(
     return list(unique.values())
 
 
-def fold(fid: str, evs: Iterable[CanonicalEvent], members: Members) -> FamilyProjection:
-    return apply_events(FamilyProjection.empty(fid), evs, members.person_of)
-
-
-def _families_of(conn: Connection, tokens: set[str]) -> dict[str, str]:
+def families_of(conn: Connection, tokens: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     ordered = sorted(tokens)
     for i in range(0, len(ordered), CHUNK):
@@ -183,24 +208,6 @@ def load_members(conn: Connection, fid: str) -> Members:
         )
     ).all()
     return Members(fid, {t: p for t, p in rows})
-
-
-def write_projection(
-    conn: Connection, p: FamilyProjection, membership: str, due: datetime | None
-) -> None:
-    values = {
-        "membership": membership,
-        "state": json.dumps(p.to_dict(), sort_keys=True, separators=(",", ":")),
-        "next_due": due,
-        "updated_at": datetime.now(UTC),
-    }
-    done = conn.execute(
-        update(family_projections)
-        .where(family_projections.c.family_id == p.family_id)
-        .values(**values)
-    ).rowcount
-    if not done:
-        conn.execute(insert(family_projections).values(family_id=p.family_id, **values))
 
 
 def advance_clock(conn: Connection, ticks: list[datetime]) -> datetime | None:

@@ -7,7 +7,12 @@
   whole projection with the final clock. Rules depend only on a family's events and the
   clock, so the same projections and alerts (same ids, same content) come back.
 - ``state_digest`` hashes the derived tables without wall-clock moments (when an alert was
-  raised or updated, its revision counter), so live and rebuilt states can be compared.
+  raised or updated, its revision counter), so live and rebuilt states can be compared. It
+  includes the events set apart (failed_events not resolved: hub id, family, error type),
+  which say which families need attention: a poison event fails in both.
+- No single event stops a rebuild: an event a family cannot be settled with is set apart
+  (hub.pipeline.isolation) and counted. failed_events is not emptied: rows of events the
+  rebuild applied are resolved, those it could not apply recorded again.
 - ``refill`` republishes every stored event to Kafka through the outbox, for a broker that
   is new or was emptied; consumers skip what they had already applied.
 """
@@ -20,16 +25,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from hub.adapters.sql import failed
 from hub.adapters.sql.events import SqlEventStore
+from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.schema import (
     alerts,
     clock,
     event_tokens,
     events,
+    failed_events,
     family_projections,
     family_redirects,
     identity_edges,
@@ -39,15 +48,16 @@ from hub.adapters.sql.schema import (
     subject_tokens,
     subject_vault,
 )
-from hub.domain.areas import AreaBook, victim_area
+from hub.domain.areas import AreaBook
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import alert_status
+from hub.domain.family import FamilyProjection, alert_status
 from hub.domain.internal import CLOCK_TICKED
-from hub.domain.rules import evaluate, next_due
 from hub.pipeline.alert_rows import alert_content, take_revisions
+from hub.pipeline.isolation import Unsettled, describe, is_infrastructure, isolate
 from hub.pipeline.linking import Linker
 from hub.pipeline.projector import CONSUMER as PROJECTOR
-from hub.pipeline.projector import Members, advance_clock, fold
+from hub.pipeline.projector import advance_clock
+from hub.pipeline.settle import Members, Settled, project_family, settle
 
 BATCH = 5000
 DERIVED = (
@@ -62,6 +72,7 @@ class ReplayResult:
     families: int
     alerts: int
     seconds: float
+    failed: int = 0  # events set apart (failed_events): `hub failed list`
 
 
 def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult:
@@ -81,59 +92,101 @@ def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult
             ]
             n += len(rows)
         final_clock = advance_clock(conn, ticks)
-        families = _project_all(conn, areas, final_clock)
+        families, failures = _project_all(conn, areas, final_clock)
+        _settle_failures(conn, failures)
         raised = conn.execute(select(func.count()).select_from(alerts)).scalar()
-    return ReplayResult(n, families, int(raised or 0), time.perf_counter() - started)
+    failing = len({f.hub_id for f in failures})
+    return ReplayResult(n, families, int(raised or 0), time.perf_counter() - started, failing)
 
 
-def _project_all(conn: Connection, areas: AreaBook, clock_at: datetime | None) -> int:
-    """Fold every family from its events (one pass sorted by family), settle each once."""
+def _settle_failures(conn: Connection, failures: list[Failure]) -> None:
+    """A replay tries every event again: the events it applied are resolved, those that failed
+    again are recorded (failed_events is kept across replays: it is the operator's record)."""
+    now = datetime.now(UTC)
+    failing = {f.hub_id for f in failures}
+    failed.resolve(conn, {r.hub_id for r in failed.rows(conn)} - failing, now)
+    failed.record(conn, failures, now)
+
+
+Pending = tuple[Members, list[CanonicalEvent], Settled]
+
+
+def _project_all(
+    conn: Connection, areas: AreaBook, clock_at: datetime | None
+) -> tuple[int, list[Failure]]:
+    """Fold every family from its events (one pass sorted by family), settle each once, with
+    the events that cannot be applied set apart (hub.pipeline.isolation)."""
     members = _members_by_family(conn)
     count = 0
     tracked: set[str] = set()
-    pending: list[dict[str, Any]] = []
-    found: list[tuple[str, dict[str, Any]]] = []
+    chunk: list[Pending] = []
+    failures: list[Failure] = []
     for fid, evs in _events_by_family(conn):
         m = next(members)
         while m.family_id < fid:  # families whose tokens no stored event names (not expected)
             m = next(members)
         tracked |= {e.hub_id for e in evs}
-        p = fold(fid, evs, m)
-        area = victim_area(p, areas)
-        pending.append(
-            {
-                "family_id": fid,
-                "membership": m.membership,
-                "state": json.dumps(p.to_dict(), sort_keys=True, separators=(",", ":")),
-                "next_due": next_due(p, area, clock_at),
-                "updated_at": datetime.now(UTC),
-            }
-        )
-        status = alert_status(p)
-        found += [(a.alert_id, alert_content(a, status)) for a in evaluate(p, area, clock_at)]
+        empty = FamilyProjection.empty(fid)
+        try:
+            done = isolate(partial(settle, empty, members=m, areas=areas, clock=clock_at), evs)
+        except Unsettled as exc:  # not one event's fault: every event of the family set apart
+            failures += [Failure(e.hub_id, fid, *describe(exc.cause)) for e in evs]
+            continue
+        failures += [Failure(e.hub_id, fid, *describe(x)) for e, x in done.failed]
+        chunk.append((m, done.applied, done.result))
         count += 1
-        if len(pending) >= 1000:
-            _flush(conn, pending, found)
-            pending, found = [], []
-    _flush(conn, pending, found)
+        if len(chunk) >= 1000:
+            failures += _flush(conn, areas, clock_at, chunk)
+            chunk = []
+    failures += _flush(conn, areas, clock_at, chunk)
     ids = sorted(tracked | ticks_seen(conn))
     for i in range(0, len(ids), 10_000):
         conn.execute(
             insert(processed_events),
             [{"consumer": PROJECTOR, "hub_id": h} for h in ids[i : i + 10_000]],
         )
-    return count
+    return count, failures
 
 
 def _flush(
-    conn: Connection, projections: list[dict[str, Any]], found: list[tuple[str, dict[str, Any]]]
-) -> None:
-    """Write folded families and their alerts in bulk (the tables start empty)."""
-    if projections:
-        conn.execute(insert(family_projections), projections)
+    conn: Connection, areas: AreaBook, clock_at: datetime | None, chunk: list[Pending]
+) -> list[Failure]:
+    """Write settled families and their alerts in bulk (the tables start empty). Should the
+    database refuse a row, write the chunk family by family instead, setting apart the
+    events it refuses; return those."""
+    try:
+        with conn.begin_nested():
+            _insert(conn, chunk)
+        return []
+    except Exception as exc:
+        if is_infrastructure(exc):
+            raise
+    out: list[Failure] = []
+    for m, evs, _ in chunk:
+        start = (FamilyProjection.empty(m.family_id), evs, True)
+        try:
+            out += project_family(conn, areas, m, start, clock_at, careful=True).failures
+        except Unsettled as exc:
+            out += [Failure(e.hub_id, m.family_id, *describe(exc.cause)) for e in evs]
+    return out
+
+
+def _insert(conn: Connection, chunk: list[Pending]) -> None:
+    if not chunk:
+        return
+    now = datetime.now(UTC)
+    projections = [
+        {"family_id": m.family_id, "membership": m.membership, "state": s.state,
+         "next_due": s.due, "updated_at": now}
+        for m, _, s in chunk
+    ]  # fmt: skip
+    conn.execute(insert(family_projections), projections)
+    found: list[tuple[str, dict[str, Any]]] = []
+    for _, _, s in chunk:
+        status = alert_status(s.projection)
+        found += [(a.alert_id, alert_content(a, status)) for a in s.alerts]
     if found:
         first = take_revisions(conn, len(found))
-        now = datetime.now(UTC)
         conn.execute(
             insert(alerts),
             [
@@ -201,6 +254,14 @@ def state_digest(engine: Engine) -> str:
             order = [c for c in table.primary_key.columns]
             for row in conn.execute(select(*cols).order_by(*order)):
                 h.update((table.name + "|" + json.dumps([str(v) for v in row]) + "\n").encode())
+        # the events set apart, hence which families need attention: the same poison event
+        # fails live and in a rebuild (when and how often it was tried are not compared)
+        set_apart = select(failed_events.c.hub_id, failed_events.c.family_id,
+                           failed_events.c.error_type).where(
+            failed_events.c.status.in_(failed.UNRESOLVED)
+        )  # fmt: skip
+        for row in conn.execute(set_apart.order_by(failed_events.c.hub_id)):
+            h.update(("failed_events|" + json.dumps(list(row)) + "\n").encode())
     return h.hexdigest()
 
 

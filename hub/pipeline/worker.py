@@ -2,7 +2,8 @@
 alerts current.
 
 The agent is a thin edge: decode a batch, hand it to the FamilyProjector (pure fold + rules
-in one SQL transaction), announce the alerts raised or changed on hub.alerts.v1.
+in one SQL transaction), announce the alerts raised or changed on hub.alerts.v1, and put the
+events it had to set apart (hub.pipeline.isolation) on the dead-letter topic.
 
 The worker writes a heartbeat row every HEARTBEAT_SECONDS (/readyz reads it). Its shutdown is
 bounded: faust waits forever on a consumer thread that failed while the broker was gone, so
@@ -29,6 +30,7 @@ from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import faust_tuning, patch_faust_fetch_wait
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.db import create_schema, make_engine
+from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.progress import beat
 from hub.domain.events import CanonicalEvent
 from hub.pipeline.kafka_ingress import add_ingress_agent
@@ -82,11 +84,18 @@ def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
                     # never expected (only the relay writes here), never dropped silently
                     log.error("undecodable event on %s: %s", events_topic.get_topic_name(), exc)
                     await deadletter.send(value=raw, headers={"reason": str(exc).encode()})
-            changed = await asyncio.to_thread(projector.apply_batch, decoded)
-            for alert in changed:
+            outcome = await asyncio.to_thread(projector.process, decoded)
+            for alert in outcome.alerts:
                 await alerts_topic.send(
                     key=alert["family_id"].encode(), value=json.dumps(alert, default=str).encode()
                 )
+            for failure in outcome.failures:
+                # set apart (failed_events) and applied no further; never its content here
+                log.error(
+                    "event %s could not be applied to family %s (%s); set apart, see `hub "
+                    "failed list`", failure.hub_id, failure.family_id, failure.error_type,
+                )  # fmt: skip
+                await deadletter.send(key=failure.hub_id.encode(), value=dead_letter(failure))
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -118,6 +127,17 @@ def _exit_now(sig: signal.Signals) -> None:
         handler.flush()
     sys.stdout.flush()
     os._exit(0)  # stopping was asked for; committed work is safe, uncommitted is redelivered
+
+
+def dead_letter(failure: Failure) -> bytes:
+    """The dead-letter record of an event set apart: ids and the reason, no content."""
+    record = {
+        "hub_id": failure.hub_id,
+        "family_id": failure.family_id,
+        "error_type": failure.error_type,
+        "reason": failure.message,
+    }
+    return json.dumps(record, sort_keys=True).encode()
 
 
 def run_worker(settings: Settings, ingress: KafkaIngress) -> None:

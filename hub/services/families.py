@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from consent.decision import Decision
 from consent.policy import MARAC_ROLES
+from hub.adapters.sql.failed import needs_attention
 from hub.adapters.sql.families import events_by_id, events_naming, family_id_of_token, find_family
 from hub.adapters.sql.principals import Principal
 from hub.domain.areas import victim_area
@@ -55,6 +56,9 @@ class FamilyOut(BaseModel):
     withheld: int
     refusals: list[str]
     audit_record_id: str | None
+    # an event of the family could not be applied and is set apart (`hub failed list`): the
+    # picture above lacks it until an operator retries it
+    needs_attention: bool = False
 
 
 class SubjectFamily(BaseModel):
@@ -172,6 +176,7 @@ def _view(
         agencies=views["agencies"], marac=views["marac"], alerts=views["alerts"],
         rule_counts=counts, withheld=seen.withheld, refusals=sorted(seen.refusals),
         audit_record_id=record_id,
+        needs_attention=needs_attention(services.engine, p.family_id),
     )  # fmt: skip
 
 

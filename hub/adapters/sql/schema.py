@@ -244,3 +244,21 @@ worker_heartbeats = Table(
     Column("worker_id", String(128), primary_key=True),  # host:pid
     Column("beat_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Events the projector could not apply (hub/pipeline/isolation.py): set apart so that no single
+# event stops the projector or a replay, with the reason (exception type and a message without
+# personal data), until an operator retries them (`hub failed retry`). A family with an
+# unresolved row needs attention. One row per event: the family it last failed in.
+failed_events = Table(
+    "failed_events",
+    metadata,
+    Column("hub_id", String(36), primary_key=True),
+    Column("family_id", String(64), nullable=False, index=True),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False),
+    Column("error_type", String(64), nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # open | retried | resolved
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+)
