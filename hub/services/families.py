@@ -188,7 +188,26 @@ def family_view(
     if found.moved_to is not None:
         return Moved(family_id, found.moved_to)
     assert found.state is not None
+    _in_reader_area(services, principal, purpose, family_id, found.state)
     return _view(services, services.policy, principal, purpose, found.state, datetime.now(UTC))
+
+
+def _in_reader_area(
+    services: HubContext, principal: Principal, purpose: str, family_id: str,
+    state: dict[str, Any],
+) -> None:  # fmt: skip
+    """A reader with an area (a Marac chair or coordinator) sees only that area's families;
+    another area's family is answered as unknown (NotFound), and the refusal is audited."""
+    if principal.area is None:
+        return
+    area = victim_area(FamilyProjection.from_dict(state), services.areas).name
+    if area == principal.area:
+        return
+    services.policy.audit(
+        principal, purpose, f"GET /v1/families/{family_id}", [], [], [family_id], [],
+        outcome="refused: family of another Marac area",
+    )  # fmt: skip
+    raise NotFound(f"no family {family_id}")
 
 
 def _subject_family(
