@@ -5,14 +5,18 @@ Errors (one tree, each says what to fix):
     IngressError
     ├── NotAllowedToSend   the agency type may not send this event type (HTTP 403)
     ├── EventIdConflict    the event id was used before with different content (HTTP 409)
-    └── EventRejected      the event breaks a rule beyond its schema, e.g. future-dated (HTTP 422)
+    └── EventRejected      the event breaks a rule beyond its schema (HTTP 422)
+        └── FutureDated    its time or senttime lies ahead of the hub's clock
+
+Each class carries its ``reason``, the code every way in reports (HTTP batch results, the
+Kafka rejected topic, hub-send), so the codes are named once, here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from hub.adapters.crypto.ciphers import FieldCipher
 from hub.adapters.crypto.tokens import Tokeniser
@@ -27,21 +31,28 @@ from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id, primary_
 class IngressError(Exception):
     """An event was not accepted; str(error) says why and what to fix."""
 
+    reason: ClassVar[str] = "invalid"
     field_path: tuple[str | int, ...] = ()
 
 
 class NotAllowedToSend(IngressError):
-    pass
+    reason = "not_allowed"
 
 
 class EventIdConflict(IngressError):
-    pass
+    reason = "conflict"
 
 
 class EventRejected(IngressError):
+    reason = "invalid"
+
     def __init__(self, message: str, field_path: tuple[str | int, ...]) -> None:
         super().__init__(message)
         self.field_path = field_path
+
+
+class FutureDated(EventRejected):
+    reason = "future_dated"
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ class Ingress:
         for name in ("time", "senttime"):
             value = getattr(incoming, name)
             if value is not None and value > limit:
-                raise EventRejected(
+                raise FutureDated(
                     f"{name} {value.isoformat()} is in the future (more than "
                     f"{int(self.future_tolerance.total_seconds())} s ahead of the hub's clock); "
                     "send the time the thing happened, with its UTC offset",

@@ -37,10 +37,8 @@ from hub.contract.signing import AGENCY_HEADER, verify
 from hub.domain.events import CanonicalEvent
 from hub.services.ingress import (
     EventIdConflict,
-    EventRejected,
     Ingress,
     IngressError,
-    NotAllowedToSend,
 )
 
 log = logging.getLogger(__name__)
@@ -148,16 +146,6 @@ def _sealed_invalid(msg: str) -> Refused:
     return Refused("sealed_invalid", [error_entry(("headers", SEALED_HEADER), msg, "sealed")])
 
 
-def _reason_of(exc: IngressError) -> str:
-    if isinstance(exc, NotAllowedToSend):
-        return "not_allowed"
-    if isinstance(exc, EventIdConflict):
-        return "conflict"
-    if isinstance(exc, EventRejected) and exc.field_path in (("time",), ("senttime",)):
-        return "future_dated"
-    return "invalid"
-
-
 @dataclass
 class _Ready:
     index: int
@@ -230,8 +218,7 @@ class KafkaIngress:
         except InvalidEvent as exc:
             raise Refused(exc.reason, exc.errors) from None
         except IngressError as exc:
-            reason = _reason_of(exc)
-            raise Refused(reason, [error_entry(exc.field_path, str(exc), reason)]) from None
+            raise Refused(exc.reason, [error_entry(exc.field_path, str(exc), exc.reason)]) from None
         return incoming, canonical, content_hash
 
     def handle_batch(self, records: Sequence[RawRecord], now: datetime) -> list[Outcome]:
@@ -285,8 +272,8 @@ class KafkaIngress:
                 "rejected",
                 incoming.id,
                 result.hub_id,
-                "conflict",
-                [error_entry(("id",), str(exc), "conflict")],
+                exc.reason,
+                [error_entry(("id",), str(exc), exc.reason)],
             )
         return Outcome(
             record, "duplicate" if receipt.duplicate else "accepted", incoming.id, receipt.hub_id

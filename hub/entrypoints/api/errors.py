@@ -51,7 +51,7 @@ async def on_ingress_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, EventIdConflict):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
     assert isinstance(exc, EventRejected)
-    entry = error_entry(("body", *exc.field_path), str(exc), "value_error.rejected")
+    entry = error_entry(("body", *exc.field_path), str(exc), exc.reason)
     return JSONResponse({"detail": [entry]}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 

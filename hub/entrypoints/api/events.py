@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.contract import EVENT_CLASSES, IncomingEvent
 from hub.contract.parse import InvalidEvent, error_entry, parse_event
 from hub.entrypoints.api.deps import PrincipalDep, ServicesDep
-from hub.services.ingress import EventIdConflict, IngressError, NotAllowedToSend
+from hub.services.ingress import EventIdConflict, IngressError
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -143,20 +143,12 @@ def _prepare_batch(
                 index=i,
                 id=incoming.id,
                 status="rejected",
-                reason=_reason(exc),
-                errors=[error_entry(exc.field_path, str(exc), _reason(exc))],
+                reason=exc.reason,
+                errors=[error_entry(exc.field_path, str(exc), exc.reason)],
             )
             continue
         ready.append((i, incoming, canonical, content_hash))
     return results, ready
-
-
-def _reason(exc: IngressError) -> str:
-    if isinstance(exc, NotAllowedToSend):
-        return "not_allowed"
-    if isinstance(exc, EventIdConflict):
-        return "conflict"
-    return "future_dated" if exc.field_path in (("time",), ("senttime",)) else "rejected"
 
 
 @router.post(
@@ -212,7 +204,7 @@ async def post_batch(
                 index=i,
                 id=incoming.id,
                 status="rejected",
-                reason="conflict",
+                reason=EventIdConflict.reason,
                 errors=[error_entry(("id",), str(exc), "conflict")],
             )
             continue
