@@ -83,16 +83,25 @@ def _role(roles: set[str], previous: bool) -> str:
     return "other"
 
 
+PEERS = {"partner", "ex_partner", "victim_perpetrator", "sibling"}  # drawn on one row
+
+
 def _generations(
     ids: list[str], roles: dict[str, str], rels: list[dict[str, Any]]
 ) -> dict[str, int]:
     gen = {p: (1 if roles[p] == "child" else 0) for p in ids}
     parents = [(r["a"], r["b"]) for r in rels if r["kind"] in ("parent_child", "carer")]
-    for _ in range(len(ids)):  # longest chain of parents: at most one pass per person
+    peers = [(r["a"], r["b"]) for r in rels if r["kind"] in PEERS]
+    # Rows only move down, so this settles; the bound guards against a cycle of parents.
+    for _ in range(2 * len(ids) + 1):
         changed = False
         for a, b in parents:
             if a in gen and b in gen and gen[b] < gen[a] + 1:
                 gen[b], changed = gen[a] + 1, True
+        for a, b in peers:
+            if a in gen and b in gen and gen[a] != gen[b]:
+                gen[a] = gen[b] = max(gen[a], gen[b])
+                changed = True
         if not changed:
             break
     low = min(gen.values(), default=0)

@@ -7,6 +7,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 
-_COLUMNS = [
+_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("password_hash", sa.String(length=200), nullable=True),
     sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
