@@ -1,7 +1,8 @@
 """The chair's pages in a real browser: Debian's headless Chromium driven by Playwright, against
 a real hub (embedded broker, worker, API). Log in, watch an alert arrive without a reload, open
 the family and check its genogram, log out; axe-core checks every page on the way (no serious
-or critical violations). Screenshots of the inbox and the family page go to docs/.
+or critical violations). With HUB_WRITE_SCREENSHOTS=1 it refreshes the README's screenshots
+of the inbox and the family page in docs/.
 
 Chromium comes from the system (`apt-get install chromium`, done by .ci/run); Playwright never
 downloads a browser of its own. Where none is installed the tests skip, saying so loudly."""
@@ -9,6 +10,7 @@ downloads a browser of its own. Where none is installed the tests skip, saying s
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The README's screenshots are refreshed only when asked (HUB_WRITE_SCREENSHOTS=1), so a test
+# run leaves the work tree as it found it; otherwise they go to the test's temporary folder.
 DOCS = ROOT / "docs"
 PASSWORD = "correct horse battery staple"
 ARGS = [
@@ -75,7 +79,9 @@ def send(hub: RunningHub, key: str, event: dict[str, Any]) -> None:
 def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     running_hub: RunningHub,  # noqa: F811 - the fixture
     browser: Any,
+    tmp_path: Path,
 ) -> None:
+    shots = DOCS if os.environ.get("HUB_WRITE_SCREENSHOTS") == "1" else tmp_path
     hub = running_hub
     engine = make_engine(hub.settings.effective_database_url)
     principals = SqlPrincipalStore(engine)
@@ -104,7 +110,7 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     page.wait_for_selector("tr[data-alert-id]", timeout=LIVE_DEADLINE_MS)
     row = page.locator("tr[data-alert-id]").first
     assert "Visible high risk" in row.inner_text()
-    page.screenshot(path=str(DOCS / "inbox.png"), full_page=True)
+    page.screenshot(path=str(shots / "inbox.png"), full_page=True)
 
     # The family: the genogram has the right people and relations
     row.locator("a:has-text('Open the family')").click()
@@ -121,7 +127,7 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     assert kinds == ["household", "victim_perpetrator"]
     assert "Alex Example: abuse: Sam Sample" in page.locator("#relations").inner_text()
     accessible(page)
-    page.screenshot(path=str(DOCS / "family.png"), full_page=True)
+    page.screenshot(path=str(shots / "family.png"), full_page=True)
 
     # Log out: the session is gone, the pages ask for a login again
     page.click("button:has-text('Log out')")
