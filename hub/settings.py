@@ -105,6 +105,24 @@ class Settings(BaseSettings):
         "<data dir>/keys/audit-checkpoint.key. Several API processes sharing one database "
         "must share this file, so the log has one signer.",
     )
+    web_assets_dir: Path | None = Field(
+        None,
+        description="GOV.UK Frontend's compiled files (its dist/govuk folder), served to the "
+        "web pages; default node_modules/govuk-frontend/dist/govuk in the source tree, "
+        "installed by `make venv` (npm ci). Checked at start.",
+    )
+    web_session_idle_minutes: float = Field(
+        30.0, gt=0, description="A person's web session ends after this long without a request."
+    )
+    web_session_max_hours: float = Field(
+        12.0, gt=0, description="A web session ends this long after logging in, however busy."
+    )
+    web_login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock a person's login."
+    )
+    web_lockout_minutes: float = Field(
+        15.0, gt=0, description="How long a login stays locked after too many wrong passwords."
+    )
     log_level: str = Field("INFO", description="Python logging level name.")
     embedded_broker: bool = Field(
         False,

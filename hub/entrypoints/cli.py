@@ -120,8 +120,30 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     except PrincipalError as exc:
         raise CliError(str(exc)) from None
     where = f" for Marac area {args.area}" if args.area else ""
+    if args.password_prompt:
+        _set_password(settings, args.name)
     print(f"user {args.name} ({args.role}){where} added. Their API key, shown once:")
     print(key)
+    return 0
+
+
+def _set_password(settings: Settings, name: str) -> None:
+    import getpass
+
+    from hub.adapters.sql.logins import SqlLoginStore
+
+    password = getpass.getpass(f"new password for {name}: ")
+    if len(password) < 12:
+        raise CliError("choose a password of at least 12 characters")
+    if getpass.getpass("the same again: ") != password:
+        raise CliError("the two passwords differ; nothing changed")
+    if not SqlLoginStore(_engine(settings)).set_password(name, password):
+        raise CliError(f"no user named {name!r}; add them with `hub users add`")
+
+
+def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    _set_password(settings, args.name)
+    print(f"password set for {args.name}; they log in at the hub's web address")
     return 0
 
 
@@ -330,7 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Marac chair's or coordinator's area (as in areas.toml and marac.case_heard): "
         "they see that area's alerts and agenda only; without it, every area's",
     )
+    u_add.add_argument(
+        "--password-prompt", action="store_true",
+        help="ask for a password (typed twice, not echoed) so they can log in to the web pages",
+    )  # fmt: skip
     u_add.set_defaults(func=cmd_users_add)
+    u_pw = u_sub.add_parser("set-password", help="set a user's web password (clears a lock-out)")
+    u_pw.add_argument("name")
+    u_pw.set_defaults(func=cmd_users_set_password)
 
     audit_cli.register(sub, _engine)
     ig_cli.register(sub, _engine)

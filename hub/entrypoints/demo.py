@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ import uvicorn
 from consent.policy import PersonRole
 from consumers.console import print_alerts
 from hub.adapters.kafka import topics
+from hub.adapters.sql.logins import SqlLoginStore
 from hub.adapters.sql.principals import SqlPrincipalStore
 from hub.entrypoints.api.app import create_app
 from hub.entrypoints.logs import LOG_FILE, logging_to_file
@@ -21,6 +23,7 @@ from hub.entrypoints.stack import Stack
 from hub.settings import Settings
 from producers.simulator import DEMO_AGENCIES, demo_stream
 
+DEMO_CHAIR = "demo-chair"  # the web login `hub demo` prints
 DEMO_AREA = "TEST-AREA"  # hub/data/areas.toml lists the simulated agencies under it
 SEND_INTERVAL_SECONDS = 0.25
 
@@ -31,8 +34,16 @@ def _issue_keys(app_services: Any) -> tuple[dict[str, str], str]:
         name: principals.add(name, "agency_system", kind, agency_id=name)[1]
         for name, kind in DEMO_AGENCIES.items()
     }
-    chair_key = principals.add("Demo Marac Chair", "person", PersonRole.MARAC_CHAIR, None)[1]
+    chair_key = principals.add(DEMO_CHAIR, "person", PersonRole.MARAC_CHAIR, None)[1]
     return keys, chair_key
+
+
+def _demo_login(app_services: Any) -> str:
+    """A password for the demo chair, made up now and printed once: the demo's data folder
+    is new every run, so the login lives only as long as the demo."""
+    password = secrets.token_urlsafe(12)
+    SqlLoginStore(app_services.engine).set_password(DEMO_CHAIR, password)
+    return password
 
 
 async def _simulate(
@@ -66,6 +77,7 @@ async def _simulate(
 async def _run(settings: Settings, duration: float | None, families: int, seed: int | None) -> None:
     app = create_app(settings)
     keys, chair_key = _issue_keys(app.state.services)
+    password = _demo_login(app.state.services)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
@@ -78,6 +90,7 @@ async def _run(settings: Settings, duration: float | None, families: int, seed: 
     port = server.servers[0].sockets[0].getsockname()[1]  # the real one when asked for port 0
     base = f"http://{settings.api_host}:{port}"
     print(f"hub demo: API on {base} (OpenAPI docs at {base}/docs); Ctrl-C stops")
+    print(f"hub demo: Marac chair's pages at {base}/ (user {DEMO_CHAIR}, password {password})")
     helpers = [
         asyncio.create_task(
             print_alerts(

@@ -47,6 +47,7 @@ def test_demo_raises_alerts_audits_reads_and_leaves_no_process(tmp_path: Path) -
     assert "ALERT visible_high_risk" in out  # the demo's families include high-risk Dash scores
     assert "→ 202" in out
     assert "chair sees" in out
+    assert re.search(r"Marac chair's pages at http://127\.0\.0\.1:\d+/ \(user demo-chair", out)
     assert "audit log verified" in out
     for clear in ("Example", "Sample", "999000"):  # fake names and NHS numbers stay off screen
         assert clear not in out

@@ -29,7 +29,7 @@ from hub.adapters.sql.schema import alerts as alerts_table
 from hub.adapters.sql.schema import outbox
 from hub.bootstrap import build_services
 from hub.domain import internal
-from hub.entrypoints.api import alert_stream
+from hub.entrypoints import shared as alert_stream  # the stream generator lives there
 from hub.entrypoints.api.app import create_app
 from hub.settings import Settings
 from tests import builders as b

@@ -23,6 +23,9 @@ NOT_PERSONAL = {
     ("POST", "/v1/events:batch"): "answers with the sender's own event ids and statuses",
     ("GET", "/healthz"): "service health only",
     ("GET", "/readyz"): "checks, counts and lags of the pipeline; no subject or event",
+    ("GET", "/login"): "the login form",
+    ("POST", "/login"): "answers with a session cookie or the login form's errors",
+    ("POST", "/logout"): "ends the session",
 }
 
 
@@ -55,6 +58,9 @@ def test_every_route_that_shows_personal_data_goes_through_the_policy_point(api:
         "GET /v1/alerts", "GET /v1/alerts/stream", "POST /v1/alerts/{alert_id}/dismiss",
         "GET /v1/marac/agenda", "GET /v1/families/{family_id}", "GET /v1/subjects/{token}/events",
         "POST /v1/identity/matches/{match_id}/confirm", "GET /v1/ig/disclosures",
+        # the people's pages too
+        "GET /alerts", "GET /alerts/stream", "POST /alerts/{alert_id}/dismiss",
+        "GET /families/{family_id}",
     } <= checked  # fmt: skip
 
 

@@ -150,6 +150,11 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         audit_signing_key_file=tmp_path / "keys" / "audit.key",
         log_level="DEBUG",
         embedded_broker=True,
+        web_assets_dir=tmp_path / "govuk",
+        web_session_idle_minutes=5,
+        web_session_max_hours=2,
+        web_login_max_failures=3,
+        web_lockout_minutes=60,
     )
 
 

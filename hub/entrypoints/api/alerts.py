@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, ServicesDep
-from hub.entrypoints.api.errors import AUDIT_UNAVAILABLE
+from hub.entrypoints.shared import AUDIT_UNAVAILABLE
 from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.alerts import (
     AlertList,

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from hub.adapters.sql.logins import SqlLoginStore
 from hub.bootstrap import Services, build_services, clock_ticker
 from hub.entrypoints.api import (
     agenda,
@@ -25,6 +26,7 @@ from hub.entrypoints.api import (
 )
 from hub.entrypoints.api.access_log import hide_query_values
 from hub.entrypoints.api.errors import register_error_handlers
+from hub.entrypoints.web import install_web
 from hub.settings import Settings
 
 __all__ = ["build_services", "create_app"]
@@ -75,6 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(families.router)
     app.include_router(reports.router)
     app.include_router(health.router)
+    install_web(app, settings, SqlLoginStore(services.engine))  # the people's pages
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

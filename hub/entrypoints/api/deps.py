@@ -5,34 +5,24 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.adapters.sql.principals import Principal
 from hub.bootstrap import Services
-from hub.services.disclosure import PolicyPoint
+from hub.entrypoints.shared import (
+    THROUGH_POLICY_POINT,
+    PolicyDep,
+    ServicesDep,
+    get_policy_point,
+    get_services,
+)
 
-__all__ = ["THROUGH_POLICY_POINT", "PolicyDep", "PrincipalDep", "Services", "ServicesDep"]
+__all__ = [
+    "THROUGH_POLICY_POINT", "PolicyDep", "PrincipalDep", "Services", "ServicesDep",
+    "get_policy_point", "get_services",
+]  # fmt: skip
 
-
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-async def get_policy_point(services: ServicesDep) -> PolicyPoint:
-    """The one policy decision and enforcement point: a route that shows personal
-    information takes this dependency (a test checks every route)."""
-    return services.policy
-
-
-PolicyDep = Annotated[PolicyPoint, Depends(get_policy_point)]
-# For a route whose service reads through services.policy: it still declares the policy
-# point, so the test that enumerates routes showing personal information sees it.
-THROUGH_POLICY_POINT = Depends(get_policy_point)
 
 _bearer = HTTPBearer(auto_error=False, description="The API key issued by `hub agencies add`")
 

@@ -13,13 +13,10 @@ from fastapi.responses import JSONResponse
 
 from audit.chain import AuditError
 from hub.contract.parse import error_entry, errors_from
+from hub.entrypoints.shared import AUDIT_UNAVAILABLE
 from hub.services.errors import Conflict, Forbidden, NotFound, ServiceError, Unusable
 from hub.services.ingress import EventIdConflict, EventRejected, IngressError, NotAllowedToSend
 
-AUDIT_UNAVAILABLE = (
-    "the audit log cannot be written just now, so nothing is shown; try again shortly and "
-    "tell the hub's administrator if it persists"
-)
 SERVICE_STATUS: dict[type[ServiceError], int] = {
     Forbidden: status.HTTP_403_FORBIDDEN,
     NotFound: status.HTTP_404_NOT_FOUND,
