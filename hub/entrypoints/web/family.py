@@ -14,7 +14,7 @@ from consent.policy import MARAC_ROLES
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
 from hub.entrypoints.web.family_model import filter_timeline, risk_histories
 from hub.entrypoints.web.genogram import layout
-from hub.entrypoints.web.rendering import call_service, page
+from hub.entrypoints.web.rendering import PageError, call_service, page
 from hub.entrypoints.web.session import SessionDep
 from hub.services.access import Purpose
 from hub.services.alerts import alert_query, list_alerts
@@ -31,7 +31,15 @@ async def family_page(
     family_id: str = Path(pattern=FAMILY_ID), agency: str | None = None,
     type: str | None = None,
 ) -> Response:  # fmt: skip
-    found = await call_service(family_view, services, session.principal, PURPOSE, family_id)
+    try:
+        found = await call_service(family_view, services, session.principal, PURPOSE, family_id)
+    except PageError as exc:
+        if exc.status != 403:
+            raise
+        # another area's family (the refusal is audited): the page does not say it exists
+        raise PageError(
+            404, "Page not found", "There is no family with this reference that you can open."
+        ) from None
     if isinstance(found, Moved):
         return RedirectResponse(f"/families/{found.merged_into}", status_code=307)
     members = found.members
