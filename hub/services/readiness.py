@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.adapters.sql import progress
+from hub.adapters.sql import failed, progress
 from hub.adapters.sql.progress import PROJECTOR
 
 
@@ -122,6 +122,9 @@ def check(
         "unapplied": behind.waiting,
         "lag_seconds": worker_lag,
         "limit_seconds": limits.worker_lag_seconds,
+        # poison events wait for an operator (`hub failed list`); they do not make the hub
+        # unready, but whoever watches readiness should see them
+        "set_apart": failed.unresolved_count(engine),
     }
     if not alive:
         r.checks["worker"]["detail"] = (

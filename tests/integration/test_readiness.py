@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert
 
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.progress import beat
-from hub.adapters.sql.schema import events, outbox, processed_events
+from hub.adapters.sql.schema import events, failed_events, outbox, processed_events
 from hub.pipeline.projector import CONSUMER
 from hub.services.readiness import check
 from tests.integration.conftest import Api, RunningHub, wait_for
@@ -51,6 +51,23 @@ def test_ready_when_everything_answers_and_nothing_waits(engine: Engine) -> None
     r = check(engine, RELAY_OK, "127.0.0.1:9", NOW, probe=reachable)
     assert r.ready, r.body()
     assert r.body()["checks"]["worker"]["heartbeat_age_seconds"] == 2.0
+
+
+def test_an_event_set_apart_as_poison_is_counted_but_does_not_make_the_hub_unready(
+    engine: Engine,
+) -> None:
+    beat(engine, "host:1", NOW - timedelta(seconds=2))
+    stored(engine, 1, NOW - timedelta(minutes=5), NOW - timedelta(minutes=5))
+    with engine.begin() as conn:
+        conn.execute(insert(failed_events).values(
+            hub_id="h1", family_id="fam_1", first_failed_at=NOW, last_failed_at=NOW,
+            error_type="OverflowError", last_error="date value out of range", attempts=1,
+            status="open",
+        ))  # fmt: skip
+    r = check(engine, RELAY_OK, "127.0.0.1:9", NOW, probe=reachable)
+    assert r.ready, r.body()
+    worker = r.body()["checks"]["worker"]
+    assert (worker["unapplied"], worker["set_apart"]) == (0, 1)
 
 
 def test_a_silent_worker_and_events_waiting_for_it_are_named(engine: Engine) -> None:

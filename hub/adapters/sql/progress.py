@@ -10,7 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, exists, func, insert, select, update
 
 from hub.adapters.sql.db import as_utc
-from hub.adapters.sql.schema import events, outbox, processed_events, worker_heartbeats
+from hub.adapters.sql.schema import (
+    events,
+    failed_events,
+    outbox,
+    processed_events,
+    worker_heartbeats,
+)
 
 # The projector's name in the tracking table (processed_events.consumer).
 PROJECTOR = "family-projector"
@@ -53,11 +59,13 @@ def worker_backlog(engine: Engine, consumer: str, window: int = WORKER_LAG_WINDO
     applied = exists().where(
         processed_events.c.consumer == consumer, processed_events.c.hub_id == events.c.hub_id
     )
+    # an event set apart as poison (`hub failed list`) waits for an operator, not the worker
+    set_apart = exists().where(failed_events.c.hub_id == events.c.hub_id)
     with engine.connect() as conn:
         waiting, oldest = conn.execute(
             select(func.count(), func.min(recent.c.published_at))
             .select_from(recent.join(events, events.c.seq == recent.c.event_seq))
-            .where(~applied)
+            .where(~applied, ~set_apart)
         ).one()
     return Backlog(int(waiting), as_utc(oldest) if oldest is not None else None)
 
