@@ -23,9 +23,16 @@ from hub.entrypoints.api import (
     subjects,
 )
 from hub.entrypoints.api.errors import register_error_handlers
+from hub.entrypoints.api.guard import RequestGuard
+from hub.entrypoints.api.openapi import document_errors
 from hub.settings import Settings
 
 __all__ = ["build_services", "create_app"]
+
+ROUTERS = (
+    events, alerts, alert_stream, alert_actions, agenda, subjects, requests, ig, identity,
+    families, reports,
+)  # fmt: skip
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -60,17 +67,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     register_error_handlers(app)
-    app.include_router(events.router)
-    app.include_router(alerts.router)
-    app.include_router(alert_stream.router)
-    app.include_router(alert_actions.router)
-    app.include_router(agenda.router)
-    app.include_router(subjects.router)
-    app.include_router(requests.router)
-    app.include_router(ig.router)
-    app.include_router(identity.router)
-    app.include_router(families.router)
-    app.include_router(reports.router)
+    app.add_middleware(RequestGuard, services=services)
+    for module in ROUTERS:
+        document_errors(module.router)
+        app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:
