@@ -88,7 +88,13 @@ async def add_alert_to_agenda(
     )  # fmt: skip
 
 
-@router.post("/alerts/{alert_id}/dismiss", **DECISION)  # type: ignore[arg-type]
+# The body is optional to FastAPI only so that its absence gets the same field-named 422 as
+# an empty one; the document says it is required.
+@router.post(
+    "/alerts/{alert_id}/dismiss",
+    openapi_extra={"requestBody": {"required": True}},
+    **DECISION,  # type: ignore[arg-type]
+)
 async def dismiss_alert(
     principal: PrincipalDep, services: ServicesDep, response: Response,
     alert_id: str = AlertIdPath, purpose: Purpose = Purpose.marac_case_preparation,

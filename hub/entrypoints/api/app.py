@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from hub.bootstrap import Services, build_services, clock_ticker
 from hub.entrypoints.api import (
@@ -71,6 +72,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for module in ROUTERS:
         document_errors(module.router)
         app.include_router(module.router)
+    app.state.route_methods = [
+        (r.path_regex, r.methods)
+        for m in ROUTERS
+        for r in m.router.routes
+        if isinstance(r, APIRoute)
+    ]
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

@@ -65,15 +65,26 @@ async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse
     return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, errors_from(exc.errors()))
 
 
-async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path: Starlette's 405 names only the first
+    route that matched the path, and this API has one route per method (create_app lists
+    them in app.state.route_methods)."""
+    path = request.url.path
+    routes = getattr(request.app.state, "route_methods", [])
+    return ", ".join(sorted({m for regex, methods in routes if regex.match(path) for m in methods}))
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code, detail = exc.status_code, exc.detail
+    code, detail, headers = exc.status_code, exc.detail, exc.headers
+    if code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     if code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI answers 400 "There was an error parsing the body" for a body that is not
         # UTF-8 (json.JSONDecodeError, the other ValueError, already is a 422): name the body
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
         detail = [problem(("body",), "the body is not JSON in UTF-8", "json_invalid")]
-    return error_response(code, as_problems(detail, code), exc.headers)
+    return error_response(code, as_problems(detail, code), headers)
 
 
 async def on_service_error(_request: Request, exc: Exception) -> JSONResponse:
