@@ -50,6 +50,8 @@ class Envelope(Strict):
     def _upcast_older_versions(cls, raw: Any) -> Any:
         if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
             return raw
+        if not isinstance(raw.get("dataschema"), str | None):
+            return raw  # the field's own validation names it (it was a 500: issue 12)
         event_type = cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
         try:
             version = version_of(event_type, raw.get("dataschema"))

@@ -43,9 +43,17 @@ def errors_from(raw_errors: Sequence[Any], prefix: tuple[str, ...] = ()) -> list
     out = []
     for e in raw_errors:
         loc, kind = (*prefix, *e.get("loc", ())), str(e.get("type", "invalid"))
+        msg = str(e.get("msg", "invalid"))
         if kind in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, "type")  # the discriminator is the field to fix
-        out.append(error_entry(loc, str(e.get("msg", "invalid")), kind))
+        elif kind == "json_invalid":
+            # FastAPI puts the byte offset in loc: a path names fields, so say it in words
+            loc = tuple(p for p in loc if isinstance(p, str))
+            reason = (e.get("ctx") or {}).get("error", "")
+            position = next((p for p in e.get("loc", ()) if isinstance(p, int)), None)
+            where = f" at character {position}" if position is not None else ""
+            msg = f"the body is not valid JSON ({reason}{where})"
+        out.append(error_entry(loc, msg, kind))
     return out
 
 

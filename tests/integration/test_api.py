@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from hub.adapters.sql.schema import events, outbox
 from hub.domain.events import CanonicalEvent
 from tests import builders as b
+from tests.http_errors import detail_text
 from tests.integration.conftest import Api
 from tests.processing import process_stored
 
@@ -57,7 +58,7 @@ def test_a_reused_event_id_with_different_content_is_a_conflict(api: Api, police
     event["data"]["injuries"] = True
     r = api.client.post("/v1/events", json=event, headers=police)
     assert r.status_code == 409
-    assert "new id" in r.json()["detail"]
+    assert "new id" in detail_text(r)
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nonsense", "Bearer hubk_000000000000_wrong"])
@@ -73,7 +74,7 @@ def test_an_agency_may_only_send_the_event_types_its_type_allows(api: Api) -> No
     ae = api.key("TEST-AE-A", "agency_system", "health_ae")
     r = api.client.post("/v1/events", json=b.incident(), headers=ae)
     assert r.status_code == 403
-    detail = r.json()["detail"]
+    detail = detail_text(r)
     assert "'health_ae' may not send 'police.incident'" in detail
     assert "referral.made" in detail
     assert stored_bodies(api) == []
@@ -167,7 +168,7 @@ def test_nothing_is_shown_when_the_audit_log_cannot_be_written(api: Api, idva, c
     r = api.client.get("/v1/alerts", headers=chair)
     assert r.status_code == 503
     assert "alerts" not in r.json()
-    assert "audit" in r.json()["detail"]
+    assert "audit" in detail_text(r)
 
 
 def test_no_alerts_means_no_disclosure_record(api: Api, chair) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from hub.contract.examples import EXAMPLES
 from hub.entrypoints.stack import child_env
 from tests.cli import Ran, run_hub
+from tests.http_errors import detail_text
 from tests.integration.conftest import Api
 from tests.integration.test_disclosure_api import read, send, victim_token
 from tests.unit.test_fhir_audit_event import check_r4_required
@@ -131,7 +132,7 @@ def test_only_ig_officers_query_and_nothing_is_recorded_for_others(
         for path in (*IG_ROUTES, f"subjects/{scenario.token}/report"):
             r = api.client.get(f"/v1/ig/{path}", headers=who)
             assert r.status_code == 403, path
-            assert "IG officers" in r.json()["detail"]
+            assert "IG officers" in detail_text(r)
     assert api.client.get("/v1/ig/overrides").status_code == 401
     assert len(list(api.services.audit.records())) == before
 
@@ -140,7 +141,7 @@ def test_an_ig_query_is_refused_when_it_cannot_be_audited(scenario: Scenario) ->
     with scenario.api.services.engine.begin() as conn:
         conn.execute(text("DROP TABLE audit_records"))
     r = scenario.api.client.get(f"/v1/ig/subjects/{scenario.token}/report", headers=scenario.ig)
-    assert r.status_code == 503 and "audit" in r.json()["detail"]
+    assert r.status_code == 503 and "audit" in detail_text(r)
 
 
 # --- the same through `hub ig …` -----------------------------------------------------------

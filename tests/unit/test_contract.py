@@ -283,3 +283,13 @@ def test_the_schema_says_a_subject_needs_an_identifier() -> None:
         ("local_authority_id",),
         ("agency_ref",),
     }
+
+
+@pytest.mark.parametrize("dataschema", [{}, [], 0, True])
+def test_a_dataschema_that_is_not_text_is_named_not_a_crash(dataschema) -> None:
+    from hub.contract.parse import InvalidEvent, parse_event
+
+    event = {**EXAMPLES["police.incident"], "dataschema": dataschema}
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(event, 64 * 1024)
+    assert any(e["path"] == "dataschema" for e in caught.value.errors), caught.value.errors

@@ -13,7 +13,6 @@ before the answer.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.entrypoints.api.alerts import READ_RESPONSES, Area
 from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, ServicesDep
+from hub.entrypoints.api.params import IsoDate
 from hub.services.access import Purpose
 from hub.services.agenda import Agenda, agenda_for
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/marac", tags=["marac"])
 
 
 Since = Annotated[
-    date | None, Query(description="list items on or after this day, not the last meeting's")
+    IsoDate | None, Query(description="list items on or after this day, not the last meeting's")
 ]
 
 

@@ -13,7 +13,6 @@ alert, so the decision is audited before it is stored (503 and nothing stored if
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response, status
@@ -23,6 +22,7 @@ from hub.adapters.sql.principals import Principal
 from hub.entrypoints.api.decisions import record_decision
 from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, Services, ServicesDep
 from hub.entrypoints.api.errors import validation_error
+from hub.entrypoints.api.params import IsoDate
 from hub.services.access import Purpose
 from hub.services.alert_decisions import Decided, decide
 
@@ -33,7 +33,7 @@ ALERT_ID = r"^[0-9a-f-]{36}$"
 
 class AgendaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    meeting_date: date | None = None
+    meeting_date: IsoDate | None = None
 
 
 class DismissIn(BaseModel):
@@ -88,7 +88,13 @@ async def add_alert_to_agenda(
     )  # fmt: skip
 
 
-@router.post("/alerts/{alert_id}/dismiss", **DECISION)  # type: ignore[arg-type]
+# The body is optional to FastAPI only so that its absence gets the same field-named 422 as
+# an empty one; the document says it is required.
+@router.post(
+    "/alerts/{alert_id}/dismiss",
+    openapi_extra={"requestBody": {"required": True}},
+    **DECISION,  # type: ignore[arg-type]
+)
 async def dismiss_alert(
     principal: PrincipalDep, services: ServicesDep, response: Response,
     alert_id: str = AlertIdPath, purpose: Purpose = Purpose.marac_case_preparation,

@@ -53,14 +53,15 @@ async def stream_alerts(
     date_from: From = None,
     date_to: To = None,
     after: int | None = Query(None, ge=0, description="start after this revision"),
-    last_event_id: str | None = Header(None, alias="Last-Event-ID", pattern=r"^\d{1,18}$"),
+    # a plain string in the document (not "string or null"): absent or empty means none
+    last_event_id: str = Header("", alias="Last-Event-ID", pattern=r"^(\d{1,18})?$"),
 ) -> StreamingResponse:
     """New and changed alerts as server-sent events, after the revision in Last-Event-ID (a
     reconnecting client), else ``after`` (e.g. the ``revision`` of a GET /v1/alerts answer),
     else from now. A status filter applies to each alert's status after the change."""
     marac_only(principal)
     q = alert_query(principal, area, status_, rule, date_from, date_to, PAGE)
-    if last_event_id is not None:
+    if last_event_id:
         cursor = int(last_event_id)
     elif after is not None:
         cursor = after

@@ -20,12 +20,12 @@ Who sees what, on every one of them:
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, ServicesDep
+from hub.entrypoints.api.params import IsoDate
 from hub.entrypoints.shared import AUDIT_UNAVAILABLE
 from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.alerts import (
@@ -50,8 +50,10 @@ AREA = r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$"
 
 Area = Annotated[str | None, Query(pattern=AREA, description="a Marac area; yours if you have one")]
 Rule = Annotated[str | None, Query(pattern=RULE, description="e.g. visible_high_risk")]
-From = Annotated[date | None, Query(alias="from", description="event time on or after (UTC day)")]
-To = Annotated[date | None, Query(alias="to", description="event time on or before (UTC day)")]
+From = Annotated[
+    IsoDate | None, Query(alias="from", description="event time on or after (UTC day)")
+]
+To = Annotated[IsoDate | None, Query(alias="to", description="event time on or before (UTC day)")]
 StatusQ = Annotated[Status | None, Query(alias="status")]
 
 

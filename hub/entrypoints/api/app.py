@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from hub.adapters.sql.logins import SqlLoginStore
 from hub.bootstrap import Services, build_services, clock_ticker
@@ -26,10 +27,17 @@ from hub.entrypoints.api import (
 )
 from hub.entrypoints.api.access_log import hide_query_values
 from hub.entrypoints.api.errors import register_error_handlers
+from hub.entrypoints.api.guard import RequestGuard
+from hub.entrypoints.api.openapi import document_errors
 from hub.entrypoints.web import install_web
 from hub.settings import Settings
 
 __all__ = ["build_services", "create_app"]
+
+ROUTERS = (
+    events, alerts, alert_stream, alert_actions, agenda, subjects, requests, ig, identity,
+    families, reports,
+)  # fmt: skip
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -65,17 +73,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     hide_query_values()
     register_error_handlers(app)
-    app.include_router(events.router)
-    app.include_router(alerts.router)
-    app.include_router(alert_stream.router)
-    app.include_router(alert_actions.router)
-    app.include_router(agenda.router)
-    app.include_router(subjects.router)
-    app.include_router(requests.router)
-    app.include_router(ig.router)
-    app.include_router(identity.router)
-    app.include_router(families.router)
-    app.include_router(reports.router)
+    app.add_middleware(RequestGuard, services=services)
+    for module in ROUTERS:
+        document_errors(module.router)
+        app.include_router(module.router)
+    app.state.route_methods = [
+        (r.path_regex, r.methods)
+        for m in ROUTERS
+        for r in m.router.routes
+        if isinstance(r, APIRoute)
+    ]
     app.include_router(health.router)
     install_web(app, settings, SqlLoginStore(services.engine))  # the people's pages
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.adapters.sql.principals import Principal
 from hub.bootstrap import Services
+from hub.entrypoints.api.guard import BAD_KEY, MISSING_KEY, authenticate_key
 from hub.entrypoints.shared import (
     THROUGH_POLICY_POINT,
     PolicyDep,
@@ -28,28 +28,23 @@ _bearer = HTTPBearer(auto_error=False, description="The API key issued by `hub a
 
 
 async def authenticate(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The principal the request guard (guard.py) authenticated before the body was read;
+    looked up here only when the guard did not run (an app built without it)."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is not None:
+        return principal
     if credentials is None:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "send your API key as 'Authorization: Bearer hubk_…'",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_401_UNAUTHORIZED, MISSING_KEY, headers={"WWW-Authenticate": "Bearer"}
         )
-    principal = services.key_cache.get(credentials.credentials)
-    if principal is None:
-        principal = await asyncio.to_thread(
-            services.principals.authenticate, credentials.credentials
-        )
-        if principal is not None:
-            services.key_cache.put(credentials.credentials, principal)
+    principal = await authenticate_key(services, credentials.credentials)
     if principal is None:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "this API key is not valid (unknown, mistyped or revoked); ask the hub "
-            "administrator for a new one",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_401_UNAUTHORIZED, BAD_KEY, headers={"WWW-Authenticate": "Bearer"}
         )
     return principal
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -14,6 +13,7 @@ from audit.igstore import IG_PURPOSE, IgReports
 from consent.policy import PersonRole
 from hub.adapters.sql.principals import Principal
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, ServicesDep
+from hub.entrypoints.api.params import IsoDateTime
 from hub.services.disclosure import PolicyPoint
 from hub.services.errors import Forbidden
 
@@ -53,8 +53,8 @@ async def get_disclosures(
     agency: str | None = None,
     purpose: str | None = None,
     basis: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> list[dict[str, Any]]:
     """Audit records matching every filter given (since inclusive, until exclusive)."""
     reports = await _audited(
@@ -87,7 +87,7 @@ async def get_subject_access_report(
 @router.get("/overrides", responses=RESPONSES)
 async def get_overrides(
     principal: PrincipalDep, services: ServicesDep, policy: PolicyDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: IsoDateTime | None = None, until: IsoDateTime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Records that shared without consent under DPA 2018 Sch 1 para 18."""
     reports = await _audited(services, policy, principal, "GET /v1/ig/overrides")
@@ -97,7 +97,7 @@ async def get_overrides(
 @router.get("/outside-case", responses=RESPONSES)
 async def get_outside_case(
     principal: PrincipalDep, services: ServicesDep, policy: PolicyDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: IsoDateTime | None = None, until: IsoDateTime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Disclosures about subjects who had no open case at the time."""
     reports = await _audited(services, policy, principal, "GET /v1/ig/outside-case")
@@ -107,7 +107,7 @@ async def get_outside_case(
 @router.get("/anomalies", responses=RESPONSES)
 async def get_anomalies(
     principal: PrincipalDep, services: ServicesDep, policy: PolicyDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: IsoDateTime | None = None, until: IsoDateTime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Principals far above their role's peers; repeated reads without an open case."""
     reports = await _audited(services, policy, principal, "GET /v1/ig/anomalies")

@@ -32,6 +32,7 @@ from hub.domain.family import FamilyProjection
 from hub.domain.reports import ReportError, Week, central_list, repeat_report, upto
 from hub.entrypoints.api.alerts import AREA
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, Services, ServicesDep
+from hub.entrypoints.api.params import IsoDateTime
 from hub.services.access import Purpose, area_in_scope, marac_only
 from hub.services.disclosure import PolicyPoint
 from hub.services.errors import Unusable
@@ -134,7 +135,9 @@ async def get_repeat_report(
     policy: PolicyDep,
     area: str | None = Query(None, pattern=AREA, description="only families of this area"),
     min_links: int = Query(2, ge=1, le=100, description="list people with this many links"),
-    as_of: Annotated[datetime | None, Query(description="count events before this instant")] = None,
+    as_of: Annotated[
+        IsoDateTime | None, Query(description="count events before this instant")
+    ] = None,
     purpose: Purpose = Purpose.marac_meeting,
 ) -> Report:
     """Victims by number of linked perpetrators, perpetrators by number of linked victims."""
