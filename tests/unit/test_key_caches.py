@@ -38,8 +38,10 @@ def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _authenticate(services: SimpleNamespace, api_key: str) -> Principal:
+    """The real dependency, as a request without the guard in front reaches it."""
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=api_key)
-    return asyncio.run(authenticate(services, credentials))  # type: ignore[arg-type]
+    request = SimpleNamespace(scope={})
+    return asyncio.run(authenticate(request, services, credentials))  # type: ignore[arg-type]
 
 
 def test_a_revoked_api_key_stops_working_within_the_ttl(engine) -> None:  # type: ignore[no-untyped-def]
