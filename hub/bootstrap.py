@@ -59,7 +59,7 @@ class Services:
 
 def field_cipher(settings: Settings, engine: Engine) -> FieldCipher:
     master = load_or_create_key(
-        settings.master_key_file or settings.data_dir / "keys" / "master.key"
+        settings.master_key_file or settings.effective_key_dir / "master.key"
     )
     return FieldCipher(SqlKeyStore(engine, master))
 
@@ -75,7 +75,7 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     store = SqlEventStore(engine)
     if audit is None:
         audit = open_audit_store(settings, engine)
-    tokeniser = Tokeniser(load_or_create_key(settings.data_dir / "keys" / "subject-token.key"))
+    tokeniser = Tokeniser(load_or_create_key(settings.effective_key_dir / "subject-token.key"))
     agency_types = load_agency_types()
     ingress = Ingress(
         store=store,
@@ -126,6 +126,6 @@ def kafka_ingress(services: Services) -> KafkaIngress:
         services.ingress,
         CachedDirectory(services.principals),
         settings.max_event_bytes,
-        ingress_key=load_ingress_key(settings.data_dir / "keys"),
+        ingress_key=load_ingress_key(settings.effective_key_dir),
         plaintext_allowed=plaintext_allowed,
     )

@@ -70,10 +70,15 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(
         0.2, gt=0, description="How often the outbox relay looks for rows written elsewhere."
     )
+    key_dir: Path | None = Field(
+        None,
+        description="Where the hub's secret keys live (0700; each key 0600), apart from the "
+        "database if you wish (another volume, a secrets mount); default <data dir>/keys.",
+    )
     master_key_file: Path | None = Field(
         None,
         description="The 32-byte master key wrapping subject data keys; default "
-        "<data dir>/keys/master.key, generated on first start (mode 0600).",
+        "<key dir>/master.key, generated on first start (mode 0600).",
     )
     max_batch_events: int = Field(
         1000, ge=1, description="Most events accepted in one POST /v1/events:batch."
@@ -146,6 +151,10 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @property
+    def effective_key_dir(self) -> Path:
+        return self.key_dir or self.data_dir / "keys"
 
     @property
     def effective_database_url(self) -> str:

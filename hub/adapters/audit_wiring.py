@@ -24,7 +24,7 @@ from hub.settings import Settings
 def signing_key_path(settings: Settings) -> Path:
     """The checkpoint signing key (an Ed25519 seed, mode 0600): HUB_AUDIT_SIGNING_KEY_FILE, or
     the data directory's."""
-    return settings.audit_signing_key_file or settings.data_dir / "keys" / "audit-checkpoint.key"
+    return settings.audit_signing_key_file or settings.effective_key_dir / "audit-checkpoint.key"
 
 
 def load_or_create_signer(path: Path) -> CheckpointSigner:

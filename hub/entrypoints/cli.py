@@ -209,7 +209,7 @@ def cmd_ingress_key(settings: Settings, _args: argparse.Namespace) -> int:
     from hub.adapters.crypto.keys import load_ingress_key
     from hub.contract.sealing import ingress_public_key_pem
 
-    print(ingress_public_key_pem(load_ingress_key(settings.data_dir / "keys")).decode(), end="")
+    print(ingress_public_key_pem(load_ingress_key(settings.effective_key_dir)).decode(), end="")
     return 0
 
 

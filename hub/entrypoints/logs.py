@@ -38,7 +38,7 @@ class _HubLinesOnly(logging.Filter):
 def logging_to_file(data_dir: Path) -> Iterator[Path]:
     """While open, every record also goes to data_dir/hub.log (0600), and the console handlers
     leave out the clients' chatter."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / LOG_FILE
     # Created 0600 (log lines may name agencies and topics; chmod as well for an older file).
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))

@@ -128,7 +128,11 @@ class Stack:
         """Restart children that die, until stop(); on_broker_reset asks the relay to refill."""
         from hub.entrypoints.supervisor import Supervisor
 
-        handler = logging.FileHandler(self.settings.data_dir / "logs" / "hub-up.log")
+        path = self.settings.data_dir / "logs" / "hub-up.log"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # owner only
+        path.chmod(0o600)
+        handler = logging.FileHandler(path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger("hub.up").addHandler(handler)
         self.extra.append(handler)
