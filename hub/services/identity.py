@@ -176,14 +176,22 @@ def matches(
 
 
 def match_decision_event(
-    match: PossibleMatch, decision: str, principal: Principal, now: datetime
-) -> CanonicalEvent:
+    match: PossibleMatch, decision: str, principal: Principal, now: datetime,
+    reason: str | None = None,
+) -> CanonicalEvent:  # fmt: skip
+    data = {
+        "match_id": match.match_id,
+        "actor": principal.principal_id,
+        "actor_role": principal.role,
+    }
+    if reason:  # a person's page asks why; the API's callers may not say
+        data["reason"] = reason
     return internal.internal_event(
         DECISION_TYPES[decision],
         decision_source_id(match.match_id, decision),
         now,
         (SubjectRef(match.token_a, "other"), SubjectRef(match.token_b, "other")),
-        {"match_id": match.match_id, "actor": principal.principal_id, "actor_role": principal.role},
+        data,
     )
 
 
@@ -194,9 +202,11 @@ def match_decision_hash(event: CanonicalEvent) -> str:
 
 
 def decide(
-    services: HubContext, principal: Principal, match_id: str, decision: str
-) -> tuple[DecisionOut, bool]:
-    """Check the transition, audit, store the decision event; (answer, was it a repeat)."""
+    services: HubContext, principal: Principal, match_id: str, decision: str,
+    reason: str | None = None,
+) -> tuple[DecisionOut, bool]:  # fmt: skip
+    """Check the transition, audit, store the decision event; (answer, was it a repeat).
+    The reason, if given, is stored with the decision (it shows on the family's timeline)."""
     marac_only(principal)
     policy = services.policy
     match = get_match(services.engine, match_id)
@@ -216,7 +226,7 @@ def decide(
     needed, reasons = TRANSITIONS[decision]
     if current != needed:
         raise Conflict(reasons.get(current, f"match is {current}"))
-    event = match_decision_event(match, decision, principal, datetime.now(UTC))
+    event = match_decision_event(match, decision, principal, datetime.now(UTC), reason)
     # Audited before it is stored (fail closed). In a race between two people, the stored
     # event's actor is the one whose decision counts; the loser is answered 409.
     policy.audit(

@@ -39,9 +39,9 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     HubEventType.ALERT_ACKNOWLEDGED: ("alert_id", "actor", "actor_role"),
     HubEventType.ALERT_AGENDA_ADDED: ("alert_id", "actor", "actor_role", "meeting_date"),
     HubEventType.ALERT_DISMISSED: ("alert_id", "actor", "actor_role", "reason"),
-    HubEventType.MATCH_CONFIRMED: ("match_id", "actor", "actor_role"),
-    HubEventType.MATCH_REJECTED: ("match_id", "actor", "actor_role"),
-    HubEventType.MATCH_UNDONE: ("match_id", "actor", "actor_role"),
+    HubEventType.MATCH_CONFIRMED: ("match_id", "actor", "actor_role", "reason"),
+    HubEventType.MATCH_REJECTED: ("match_id", "actor", "actor_role", "reason"),
+    HubEventType.MATCH_UNDONE: ("match_id", "actor", "actor_role", "reason"),
 }  # fmt: skip
 
 
