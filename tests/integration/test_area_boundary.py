@@ -39,8 +39,10 @@ EXEMPT = {
         )
     },
     # The people's pages call the same services as the /v1 routes above (list_alerts, decide,
-    # family_view), where the area is enforced; test_web_security.py refuses another area's
-    # family page. They need a session, not a bearer key, so they are exempt from this matrix.
+    # family_view, identity.matches/decide, reports.repeat/central), where the area is
+    # enforced; test_web_security.py refuses another area's family page and
+    # test_web_review_pages.py another area's matches and reports. They need a session, not
+    # a bearer key, so they are exempt from this matrix.
     **{
         (method, path): "a page over the same service as its /v1 route"
         for method, path in (
@@ -52,6 +54,13 @@ EXEMPT = {
             ("POST", "/alerts/{alert_id}/acknowledge"),
             ("POST", "/alerts/{alert_id}/agenda"),
             ("POST", "/alerts/{alert_id}/dismiss"),
+            # identity and reports: the services filter by area (test_web_review_pages.py)
+            ("GET", "/identity"),
+            ("POST", "/identity/{match_id}/{verb}"),
+            ("GET", "/reports/repeat"),
+            ("GET", "/reports/repeat.csv"),
+            ("GET", "/reports/central-list"),
+            ("GET", "/reports/central-list.csv"),
         )
     },
 }
