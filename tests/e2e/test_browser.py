@@ -131,6 +131,19 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     accessible(page)
     page.screenshot(path=str(shots / "family.png"), full_page=True)
 
+    # The identity review and the reports, reached from the menu, pass axe-core too
+    for label, path in (("Identity review", "/identity"), ("Repeat report", "/reports/repeat")):
+        page.click(f"#navigation a:has-text('{label}')")
+        page.wait_for_url(f"{base}{path}")
+        assert page.locator("h1").inner_text().startswith(label)
+        accessible(page)
+    page.goto(f"{base}/reports/central-list?area=TEST-AREA")
+    assert page.locator("h1").inner_text().startswith("Weekly central list")
+    accessible(page)
+    page.goto(f"{base}/reports/central-list?area=TEST-AREA&week=someday")  # error summary
+    assert page.locator(".govuk-error-summary").count() == 1
+    accessible(page)
+
     # Log out: the session is gone, the pages ask for a login again
     page.click("button:has-text('Log out')")
     page.wait_for_url(f"{base}/login")
