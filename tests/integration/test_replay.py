@@ -72,7 +72,6 @@ def test_replay_rebuilds_exactly_the_live_state(running_hub: RunningHub) -> None
 
 
 def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path) -> None:
-    port = free_port()
     settings = Settings(
         data_dir=tmp_path / "data", relay_poll_seconds=0.05, log_level="WARNING",
         clock_check_seconds=3600,
@@ -83,6 +82,9 @@ def test_a_new_broker_is_refilled_and_nothing_is_lost_or_doubled(tmp_path: Path)
         stack = Stack(settings)
         s = stack.start()
         services = build_services(s)
+        # a port of its own each time: a port freed by the last run may since belong to another
+        # test's process (the suite runs in parallel), whose API would not know these keys
+        port = free_port()
         api = subprocess.Popen(
             [sys.executable, "-m", "hub", "serve"],
             env=child_env(s) | {"HUB_API_PORT": str(port)},
