@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import logging
@@ -51,8 +52,13 @@ def _private_file(path: Path) -> None:
     """The database file readable by the owner only (0600 in a 0700 folder), made before
     SQLite opens it: its -wal and -shm files take the same mode."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    path.chmod(0o600)
+    # Never open an existing database file here: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it, SQLite's included, and that corrupts the database
+    # when another engine of this process has it open. Create it only when it is not there.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a file from before: chmod takes no lock away
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"
