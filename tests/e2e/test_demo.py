@@ -14,20 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-def processes_mentioning(marker: str) -> list[int]:
-    """PIDs of processes whose environment or command line contains marker."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in blob:
-            found.append(int(entry.name))
-    return found
+from tests.processes import processes_mentioning
 
 
 def test_demo_raises_alerts_audits_reads_and_leaves_no_process(tmp_path: Path) -> None:

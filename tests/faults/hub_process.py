@@ -16,6 +16,7 @@ import httpx
 
 from producers.http_client import HubClient, HubUnavailable
 from tests.integration.conftest import wait_for
+from tests.processes import processes_mentioning
 
 
 def children_of(pid: int) -> dict[str, int]:
@@ -31,21 +32,6 @@ def children_of(pid: int) -> dict[str, int]:
             continue
         if ppid == pid:
             found["worker" if b"hub\0worker" in cmd else "broker"] = int(entry.name)
-    return found
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    """PIDs of processes whose environment or command line contains marker."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in blob:
-            found.append(int(entry.name))
     return found
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from hub.adapters.kafka.embedded import EmbeddedBroker, free_port, stop_process
 from hub.adapters.kafka.topics import ensure_topics
-from hub.adapters.sql.db import scratch_schema
+from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 from hub.bootstrap import Services
 from hub.entrypoints.api.app import create_app
 from hub.entrypoints.stack import child_env, start_worker
@@ -204,6 +205,25 @@ def any_db_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         app = create_app(Settings(data_dir=tmp_path, database_url=scratch))
         with TestClient(app) as client:
             yield Api(client, app.state.services)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty hub database: SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+        create_schema(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = os.environ.get("HUB_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HUB_TEST_POSTGRES_URL not set")
+    with scratch_schema(url, "test") as scratch:
+        engine = make_engine(scratch)
+        create_schema(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -11,16 +11,15 @@ These tests drive the linker and the projector in-process (no broker) in such or
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from bench._replay_data import build_staging, families_for, make_store
-from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
+from hub.adapters.sql.db import make_engine
 from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.schema import alerts
 from hub.domain.areas import load_areas
@@ -34,24 +33,10 @@ from tests.unit.family_builders import MONDAY, contact, days, hearing, incident,
 TOPIC = "hub.events.v1"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty hub database: SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-        engine = make_engine(url)
-        create_schema(engine)
-        yield engine
-        engine.dispose()
-        return
-    url = os.environ.get("HUB_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("HUB_TEST_POSTGRES_URL not set")
-    with scratch_schema(url, "test") as scratch:
-        engine = make_engine(scratch)
-        create_schema(engine)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def engine(any_db_engine: Engine) -> Engine:
+    """SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set (conftest.any_db_engine)."""
+    return any_db_engine
 
 
 def store(engine: Engine, *evs: CanonicalEvent) -> None:

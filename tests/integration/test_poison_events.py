@@ -10,17 +10,13 @@ linker run in-process on SQLite and, when HUB_TEST_POSTGRES_URL is set, PostgreS
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.sql import failed
-from hub.adapters.sql.db import create_schema, make_engine, scratch_schema
 from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.schema import subject_tokens
 from hub.domain.areas import load_areas
@@ -38,22 +34,10 @@ OTHER_PERP = "st_testperpetratorjosample"
 YEAR_ONE = datetime(1, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-        create_schema(engine)
-        yield engine
-        engine.dispose()
-        return
-    url = os.environ.get("HUB_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("HUB_TEST_POSTGRES_URL not set")
-    with scratch_schema(url, "test") as scratch:
-        engine = make_engine(scratch)
-        create_schema(engine)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def engine(any_db_engine: Engine) -> Engine:
+    """SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set (conftest.any_db_engine)."""
+    return any_db_engine
 
 
 def store_and_link(engine: Engine, *evs: CanonicalEvent) -> None:
