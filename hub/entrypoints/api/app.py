@@ -32,7 +32,7 @@ from hub.entrypoints.api.openapi import document_errors
 from hub.entrypoints.web import install_web
 from hub.settings import Settings
 
-__all__ = ["build_services", "create_app"]
+__all__ = ["create_app"]
 
 ROUTERS = (
     events, alerts, alert_stream, alert_actions, agenda, subjects, requests, ig, identity,
