@@ -140,8 +140,45 @@ def test_three_events_from_any_agency_in_12_months_are_a_potential_escalation() 
 
 
 @given(gap=st.integers(200, 400))
-def test_the_12_month_window_is_365_days_inclusive(gap: int) -> None:
-    assert len(of("potential_escalation", escalation(gap))) == (gap <= 365)
+def test_the_12_month_window_reaches_back_to_the_same_date_a_year_earlier(gap: int) -> None:
+    last = (MONDAY + days(gap)).date()
+    inside = MONDAY.date() >= last.replace(year=last.year - 1)  # no 29 February in 2027
+    assert len(of("potential_escalation", escalation(gap))) == inside
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "inside"),
+    [
+        # a leap year between: 2027-03-01 to 2028-03-01 is 366 days, and still 12 months
+        (date(2027, 3, 1), date(2028, 3, 1), True),
+        (date(2027, 2, 28), date(2028, 3, 1), False),
+        # from 28 February 2029 a year back is 28 February 2028: 29 February 2028 is inside
+        (date(2028, 2, 29), date(2029, 2, 28), True),
+        (date(2028, 2, 28), date(2029, 2, 28), True),
+        (date(2028, 2, 27), date(2029, 2, 28), False),
+        # from 29 February 2028 a year back is 28 February 2027 (February's last day)
+        (date(2027, 2, 28), date(2028, 2, 29), True),
+        (date(2027, 2, 27), date(2028, 2, 29), False),
+    ],
+)
+def test_12_months_is_a_calendar_year_with_29_february(
+    first: date, last: date, inside: bool
+) -> None:
+    noon = datetime(first.year, first.month, first.day, 12, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, 12, tzinfo=UTC)
+    events = [incident(noon), attendance(noon + (end - noon) / 2), incident(end)]
+    assert len(of("potential_escalation", events)) == inside
+
+
+def test_an_area_may_count_its_window_in_days() -> None:
+    ninety = replace(AREA, window_days=90)
+
+    def three(gap: int) -> list[CanonicalEvent]:
+        return [incident(MONDAY), attendance(MONDAY + days(10)), incident(MONDAY + days(gap))]
+
+    [a] = of("potential_escalation", three(90), area=ninety)
+    assert "in 90 days" in a.reason
+    assert of("potential_escalation", three(91), area=ninety) == []
 
 
 def test_a_health_attendance_without_disclosure_is_not_a_domestic_abuse_event() -> None:
@@ -172,7 +209,8 @@ def test_abuse_within_12_months_of_a_hearing_is_a_repeat(gap: int) -> None:
     found = of(
         "repeat_marac_case", [incident(MONDAY - days(30)), heard, incident(MONDAY + days(gap))]
     )
-    assert len(found) == (gap <= 365)
+    last = (MONDAY + days(gap)).date()
+    assert len(found) == (MONDAY.date() >= last.replace(year=last.year - 1))
     if found:
         assert found[0].alert_id == alert_id("repeat_marac_case", VICTIM, heard.hub_id)
         assert found[0].reason.startswith("Marac heard the case on 2026-03-02 (TEST-AREA)")
