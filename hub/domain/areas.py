@@ -28,11 +28,10 @@ from hub.domain.calendar import Calendar
 from hub.domain.family import FamilyProjection, victims
 
 DEFAULT = "default"
-# Referrals to these services expect a first contact attempt (Marac itself contacts nobody).
-CONTACT_SERVICES = (
-    "idva", "community_idva", "complex_needs", "childrens_services", "adult_safeguarding",
-    "housing", "substance_misuse", "mental_health", "perpetrator_programme",
-)  # fmt: skip
+# Referrals to these services expect a first contact attempt within the working days. The
+# source (the Connect design) sets the five-day standard for the medium-risk community Idva
+# service only; an area that holds other services to it lists them (hub/data/areas.toml).
+CONTACT_SERVICES = ("community_idva",)
 
 
 class AreaSettingsError(ValueError):

@@ -46,7 +46,7 @@ def test_the_packaged_defaults_are_domain_md_s() -> None:
     assert date(2026, 12, 28) in d.calendar.holidays  # Boxing Day (substitute) 2026
     assert d.calendar.timezone == "Europe/London"
     assert d.calendar.school_day_start == time(8, 30)
-    assert "idva" in d.first_contact_services and "marac" not in d.first_contact_services
+    assert d.first_contact_services == ("community_idva",)  # the source's scope only
     # the code's defaults agree with the packaged file's
     assert AreaSettings().dash_high_risk == d.dash_high_risk
     assert (AreaSettings().window_months, AreaSettings().window_days) == (12, None)

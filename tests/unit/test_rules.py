@@ -354,15 +354,15 @@ DUE = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)  # end of the 5th working day afte
 
 
 def test_first_contact_is_overdue_only_once_the_clock_passes_the_deadline() -> None:
-    r = referral(MONDAY, to="idva")
+    r = referral(MONDAY, to="community_idva")
     assert of("first_contact_overdue", [r]) == []
     assert of("first_contact_overdue", [r], clock=DUE - timedelta(seconds=1)) == []
     [a] = of("first_contact_overdue", [r], clock=DUE)
     assert a.due == DUE.isoformat()
     assert a.alert_id == alert_id("first_contact_overdue", r.hub_id)
     assert a.reason == (
-        "Referral to idva (police 2026-03-02): no contact attempt recorded within 5 working "
-        "days (by 2026-03-10 00:00)"
+        "Referral to community_idva (police 2026-03-02): no contact attempt recorded within 5 "
+        "working days (by 2026-03-10 00:00)"
     )
     assert "never closed" in a.recommended_action
 
@@ -376,7 +376,7 @@ def test_a_contact_attempt_in_time_answers_the_referral_whatever_its_outcome() -
 
 
 def test_the_condition_is_fixed_once_the_deadline_has_passed() -> None:
-    r = referral(MONDAY, to="idva")
+    r = referral(MONDAY, to="community_idva")
     # an attempt made in time but recorded only after the deadline does not undo the alert
     late = contact(MONDAY + days(1), recorded=DUE + days(2))
     at_tick = of("first_contact_overdue", [r], clock=DUE)
@@ -385,25 +385,30 @@ def test_the_condition_is_fixed_once_the_deadline_has_passed() -> None:
 
 
 def test_a_referral_sent_late_counts_attempts_recorded_before_it_arrived() -> None:
-    r = referral(MONDAY, to="idva", recorded=DUE + days(3))
+    r = referral(MONDAY, to="community_idva", recorded=DUE + days(3))
     tried = contact(MONDAY + days(1), recorded=DUE + days(1))
     assert of("first_contact_overdue", [r, tried], clock=DUE + days(10)) == []
 
 
 def test_working_days_skip_a_weekend_and_bank_holidays() -> None:
-    r = referral(datetime(2026, 4, 1, 9, 0, tzinfo=UTC), to="idva")
+    r = referral(datetime(2026, 4, 1, 9, 0, tzinfo=UTC), to="community_idva")
     due = datetime(2026, 4, 10, 23, 0, tzinfo=UTC)  # end of Friday 10 April, BST
     assert of("first_contact_overdue", [r], clock=due - timedelta(seconds=1)) == []
     [a] = of("first_contact_overdue", [r], clock=due)
     assert a.due == due.isoformat()
 
 
-def test_referrals_to_marac_expect_no_contact() -> None:
-    assert of("first_contact_overdue", [referral(MONDAY, to="marac")], clock=DUE + days(30)) == []
+def test_only_the_services_the_area_lists_expect_a_first_contact() -> None:
+    for to in ("marac", "idva", "housing", "perpetrator_programme"):  # not by default
+        assert of("first_contact_overdue", [referral(MONDAY, to=to)], clock=DUE + days(30)) == []
+    wider = replace(AREA, first_contact_services=("community_idva", "housing"))
+    [a] = of("first_contact_overdue", [referral(MONDAY, to="housing")], wider, clock=DUE)
+    assert a.reason.startswith("Referral to housing")
 
 
 def test_next_due_is_the_earliest_pending_deadline() -> None:
-    first, second = referral(MONDAY, to="idva"), referral(MONDAY + days(1), to="housing")
+    first = referral(MONDAY, to="community_idva")
+    second = referral(MONDAY + days(1), to="community_idva")
     p = fold([first, second])
     assert next_due(p, AREA) == DUE
     assert next_due(p, AREA, after=DUE) == DUE + days(1)  # Tuesday's referral: Wednesday 00:00
@@ -415,7 +420,8 @@ def test_next_due_is_the_earliest_pending_deadline() -> None:
 
 def test_an_overdue_referral_about_a_perpetrator_names_no_victim() -> None:
     r = event("referral.made", MONDAY, [(PERP, "perpetrator")], {"to": "perpetrator_programme"})
-    [a] = of("first_contact_overdue", [r], clock=DUE)
+    programmes = replace(AREA, first_contact_services=("perpetrator_programme",))
+    [a] = of("first_contact_overdue", [r], programmes, clock=DUE)
     assert a.victim_token == "" and a.person_ids == (PERP,)
 
 
@@ -426,7 +432,7 @@ SCENARIO: list[CanonicalEvent] = [
     incident(MONDAY, children=(CHILD,), children_present=True),
     attendance(MONDAY + days(3), victim=VICTIM),
     dash(7, MONDAY + days(4)),
-    referral(MONDAY + days(5), to="idva"),
+    referral(MONDAY + days(5), to="community_idva"),
     referral(MONDAY + days(6), to="marac", pj=True),
     contact(MONDAY + days(20), "no_answer"),
     contact(MONDAY + days(21), "not_able_to_engage"),
