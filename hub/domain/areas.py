@@ -32,6 +32,9 @@ DEFAULT = "default"
 # source (the Connect design) sets the five-day standard for the medium-risk community Idva
 # service only; an area that holds other services to it lists them (hub/data/areas.toml).
 CONTACT_SERVICES = ("community_idva",)
+# The complex-case rule counts referrals into the Idva / complex-case service (Worth Services),
+# not referrals to any destination.
+COMPLEX_CASE_SERVICES = ("idva", "community_idva", "complex_needs")
 
 
 class AreaSettingsError(ValueError):
@@ -51,8 +54,11 @@ class AreaSettings:
     # (12: "12 months", 29 February included), or, when an area sets it, window_days days.
     window_months: int = 12
     window_days: int | None = None
-    complex_case_referrals: int = 3  # referrals in the window (with poor engagement)
-    poor_engagement_attempts: int = 2  # contact attempts that did not reach the person
+    complex_case_referrals: int = 3  # referrals into the service in the window, with …
+    # … this many contact attempts that did not reach the person: "poor engagement" is local
+    # practice, not a figure from the sources
+    poor_engagement_attempts: int = 2
+    complex_case_services: tuple[str, ...] = COMPLEX_CASE_SERVICES  # "into the service"
     serial_perpetrator_victims: int = 2  # victims linked to one perpetrator → DVDS
     first_contact_working_days: int = 5
     first_contact_services: tuple[str, ...] = CONTACT_SERVICES
@@ -217,6 +223,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "serial_perpetrator_victims": _int_in(2, 100),
     "first_contact_working_days": _int_in(1, 60),
     "first_contact_services": _strings,
+    "complex_case_services": _strings,
     "agencies": _strings,
     "kafka_plaintext": _bool,
     "labels": _labels,

@@ -247,9 +247,19 @@ def test_three_referrals_and_poor_engagement_are_a_complex_case(
     found = of("complex_case", complex_events(referrals, poor))
     assert len(found) == fires
     if fires:
-        assert found[0].reason.startswith("3 referrals in 12 months (police 2026-03-02")
+        assert found[0].reason.startswith(
+            "3 referrals into the service in 12 months (police 2026-03-02"
+        )
         assert "we were not able to engage them into the service" in found[0].reason
         assert "complex-case team" in found[0].recommended_action
+
+
+def test_only_referrals_into_the_service_count_towards_a_complex_case() -> None:
+    elsewhere = [referral(MONDAY + days(30 * i), to="housing") for i in range(3)]
+    tries = [contact(MONDAY + days(30 * i + 2), "no_answer") for i in range(2)]
+    assert of("complex_case", [*elsewhere, *tries]) == []
+    into = replace(AREA, complex_case_services=("housing",))  # an area's own service list
+    assert len(of("complex_case", [*elsewhere, *tries], into)) == 1
 
 
 # --- complex needs, toxic trio ----------------------------------------------------------------
@@ -436,7 +446,8 @@ SCENARIO: list[CanonicalEvent] = [
     referral(MONDAY + days(6), to="marac", pj=True),
     contact(MONDAY + days(20), "no_answer"),
     contact(MONDAY + days(21), "not_able_to_engage"),
-    referral(MONDAY + days(22), to="housing", agency=AE),
+    referral(MONDAY + days(22), to="idva", agency=AE),
+    referral(MONDAY + days(23), to="complex_needs", agency=AE),
     needs(MONDAY + days(23), "mental_health"),
     needs(MONDAY + days(24), "drug_misuse", person=PERP, role="perpetrator"),
     incident(MONDAY + days(25)),

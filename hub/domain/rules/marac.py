@@ -157,12 +157,16 @@ def repeat_marac_case(ctx: Context) -> list[Alert]:
 
 
 def complex_case(ctx: Context) -> list[Alert]:
-    """complex_case_referrals or more referrals about the victim in the window, and
-    poor_engagement_attempts or more contact attempts in it that did not reach them
-    → complex-case team."""
+    """complex_case_referrals or more referrals about the victim into the service (the area's
+    complex_case_services: the Idva / complex-case service) in the window, and
+    poor_engagement_attempts or more contact attempts in it that did not reach them (local
+    practice, a setting) → complex-case team."""
+    into = ctx.area.complex_case_services
     out = []
     for v in ctx.victims:
-        referrals = ctx.series(ctx.about(v, EventType.REFERRAL_MADE))
+        referrals = ctx.series(
+            e for e in ctx.about(v, EventType.REFERRAL_MADE) if e.facts.get("to") in into
+        )
         poor = ctx.series(
             e
             for e in ctx.about(v, EventType.CONTACT_ATTEMPTED)
@@ -182,7 +186,8 @@ def complex_case(ctx: Context) -> list[Alert]:
             c = [e for e in latest if e.type == EventType.CONTACT_ATTEMPTED]
             tried = ", ".join(f"{ctx.cite(e)} {POOR_CONTACT[str(e.facts['outcome'])]}" for e in c)
             reason = (
-                f"{len(r)} referrals in {ctx.window_words} ({ctx.cites(r)}), and {len(c)} "
+                f"{len(r)} referrals into the service in {ctx.window_words} ({ctx.cites(r)}), "
+                f"and {len(c)} "
                 f"contact attempts where we were not able to engage them into the service "
                 f"({tried})"
             )
