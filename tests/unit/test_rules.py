@@ -285,21 +285,30 @@ def trio(mh_day: int = 10, with_child: bool = True) -> list[CanonicalEvent]:
     )
 
 
-def test_abuse_mental_ill_health_and_substance_misuse_with_children_are_a_toxic_trio() -> None:
-    [a] = of("toxic_trio", trio())
+def test_abuse_mental_ill_health_and_substance_misuse_are_a_toxic_trio_children_or_not() -> None:
+    [a] = of("toxic_trio", trio(with_child=False))
     assert "domestic abuse (police 2026-03-02)" in a.reason
     assert "mental ill-health (GP 2026-03-12)" in a.reason
     assert "substance misuse (GP 2026-03-22)" in a.reason
+    assert "child" not in a.reason and PERP in a.person_ids
+    assert of("toxic_trio_children", trio(with_child=False)) == []
+    assert of("toxic_trio", trio(mh_day=-366)) == []  # mental health out of the window
+
+
+def test_with_a_child_in_the_household_the_trio_is_a_separate_stronger_alert() -> None:
+    [plain] = of("toxic_trio", trio())
+    [a] = of("toxic_trio_children", trio())
+    assert a.alert_id != plain.alert_id
     assert "with a child in the household (police 2025-11-22)" in a.reason
     assert PERP in a.person_ids and CHILD in a.person_ids
-    assert of("toxic_trio", trio(with_child=False)) == []
-    assert of("toxic_trio", trio(mh_day=-366)) == []  # mental health out of the window
+    assert "children's social care" in a.recommended_action
+    assert of("toxic_trio_children", trio(mh_day=-366)) == []
 
 
 def test_the_trio_is_judged_in_the_victim_s_own_household() -> None:
     # the perpetrator also harms another victim, who has no children and no needs recorded
     other = incident(MONDAY + days(15), victim=VICTIM_2)
-    found = of("toxic_trio", [*trio(), other])
+    found = of("toxic_trio_children", [*trio(), other])
     assert [a.victim_token for a in found] == [VICTIM]
 
 
