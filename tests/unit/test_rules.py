@@ -109,10 +109,35 @@ def test_a_professional_judgement_referral_goes_to_marac() -> None:
 
 
 def test_judgement_raises_a_medium_dash_to_marac() -> None:
-    e = dash(8, MONDAY, pj=True)
-    assert [a.rule for a in alerts([e])] == ["professional_judgement"]
+    [a] = alerts([dash(8, MONDAY, raised_to="high")])
+    assert a.rule == "professional_judgement"
+    assert "judgement raised the risk to high" in a.reason
+    # a judgement sent without its level means "high", as the flag always did
+    assert [a.rule for a in alerts([dash(8, MONDAY, pj=True)])] == ["professional_judgement"]
     # a high score needs no judgement to reach Marac: one alert, not two
     assert [a.rule for a in alerts([dash(15, MONDAY, pj=True)])] == ["visible_high_risk"]
+
+
+@pytest.mark.parametrize(
+    ("score", "level", "rule"),
+    [
+        (3, "medium", "medium_risk"),  # below 6 raised to medium: community Idva, not Marac
+        (5, "medium", "medium_risk"),
+        (5, None, None),  # standard risk, nothing raised
+        (7, "medium", "medium_risk"),  # already medium
+        (7, "high", "professional_judgement"),  # 6-9 raised to high: Marac
+        (9, "high", "professional_judgement"),
+        (3, "high", "professional_judgement"),  # a judgement of high is heard whatever the score
+    ],
+)
+def test_judgement_has_levels_and_only_raised_to_high_asks_for_marac(
+    score: int, level: str | None, rule: str | None
+) -> None:
+    found = [a.rule for a in alerts([dash(score, MONDAY, raised_to=level)])]
+    assert found == ([] if rule is None else [rule])
+    if rule == "medium_risk" and score < 6:
+        [a] = alerts([dash(score, MONDAY, raised_to=level)])
+        assert "raised to medium on professional judgement" in a.reason
 
 
 @pytest.mark.parametrize(("score", "medium"), [(5, False), (6, True), (9, True), (10, False)])

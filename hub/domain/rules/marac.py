@@ -50,15 +50,28 @@ def visible_high_risk(ctx: Context) -> list[Alert]:
     return out
 
 
+def raised_to(e: Entry) -> str | None:
+    """The level a Dash assessor's judgement raised the risk to (None: not raised). A
+    judgement sent without its level means "high", as the flag always did."""
+    if not e.facts.get("professional_judgement"):
+        return None
+    return str(e.facts.get("judgement_raised_to") or "high")
+
+
 def _judgement(ctx: Context, e: Entry) -> str:
     if e.type == EventType.REFERRAL_MADE:
         return f"referral to {e.facts.get('to')} with a stated concern ({ctx.cite(e)})"
-    return f"Dash scored {_score(e)} of 24 and the assessor raised the risk ({ctx.cite(e)})"
+    return (
+        f"Dash scored {_score(e)} of 24 and the assessor's judgement raised the risk to high "
+        f"({ctx.cite(e)})"
+    )
 
 
 def professional_judgement(ctx: Context) -> list[Alert]:
     """A referral flagged as professional judgement with its stated concern, or a Dash below
-    the high-risk score where the assessor's judgement raised the risk → refer to Marac."""
+    the high-risk score whose assessor's judgement raised the risk *to high* → refer to
+    Marac. Judgement raising a low score to medium routes to the community Idva instead
+    (medium_risk): only "raised to high" asks for a Marac referral."""
     out = []
     for v in ctx.victims:
         flagged = [
@@ -68,7 +81,7 @@ def professional_judgement(ctx: Context) -> list[Alert]:
             and (
                 e.facts.get("concern_stated")
                 if e.type == EventType.REFERRAL_MADE
-                else _score(e) < ctx.area.dash_high_risk
+                else raised_to(e) == "high" and _score(e) < ctx.area.dash_high_risk
             )
         ]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in flagged]).items():
@@ -79,19 +92,28 @@ def professional_judgement(ctx: Context) -> list[Alert]:
     return out
 
 
+def _medium(ctx: Context, e: Entry) -> bool:
+    """Medium risk: a score in the band and not raised to high, or a lower score that the
+    assessor's judgement raised to medium."""
+    lo, hi = ctx.area.medium_risk_min, ctx.area.medium_risk_max
+    level = raised_to(e)
+    return (lo <= _score(e) <= hi and level != "high") or (_score(e) < lo and level == "medium")
+
+
 def medium_risk(ctx: Context) -> list[Alert]:
-    """A Dash in the medium band (6 to 9) without raised judgement → community Idva."""
+    """A Dash in the medium band (6 to 9), or below it with judgement raised to medium
+    → community Idva."""
     lo, hi = ctx.area.medium_risk_min, ctx.area.medium_risk_max
     out = []
     for v in ctx.victims:
-        medium = [
-            e
-            for e in ctx.about(v, EventType.RISK_DASH)
-            if lo <= _score(e) <= hi and not e.facts.get("professional_judgement")
-        ]
+        medium = [e for e in ctx.about(v, EventType.RISK_DASH) if _medium(ctx, e)]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in medium]).items():
             found = union(group)
-            scores = ", ".join(f"{_score(e)} of 24 ({ctx.cite(e)})" for e in found)
+            scores = ", ".join(
+                f"{_score(e)} of 24 ({ctx.cite(e)})"
+                + (", raised to medium on professional judgement" if _score(e) < lo else "")
+                for e in found
+            )
             reason = f"Dash risk assessment scored {scores}: medium risk ({lo} to {hi})"
             action = (
                 "Route to the community Idva service; professional judgement may raise the "
