@@ -249,6 +249,37 @@ def test_repeats_of_one_hearing_are_one_alert() -> None:
     assert "Refer back to Marac" in a.recommended_action
 
 
+@pytest.mark.parametrize(("gap", "repeat"), [(365, True), (366, False)])
+def test_the_window_runs_from_the_last_marac_referral_not_the_hearing(
+    gap: int, repeat: bool
+) -> None:
+    # referred on 2026-03-02, heard three weeks later; abuse a year after the referral
+    referred = referral(MONDAY, to="marac")
+    heard = hearing(MONDAY + days(21))
+    events = [incident(MONDAY - days(5)), referred, heard, incident(MONDAY + days(gap))]
+    found = of("repeat_marac_case", events)
+    assert len(found) == repeat  # 2027-03-02 is inside, 2027-03-03 is not, hearing or not
+    if found:
+        assert found[0].alert_id == alert_id("repeat_marac_case", VICTIM, referred.hub_id)
+        assert found[0].reason.startswith("Referred to Marac (police 2026-03-02); abuse")
+
+
+def test_abuse_between_the_referral_and_the_hearing_is_a_repeat() -> None:
+    referred = referral(MONDAY, to="marac")
+    events = [referred, incident(MONDAY + days(7)), hearing(MONDAY + days(21))]
+    [a] = of("repeat_marac_case", events)
+    assert a.alert_id == alert_id("repeat_marac_case", VICTIM, referred.hub_id)
+
+
+def test_a_new_referral_starts_a_new_window_and_a_new_alert() -> None:
+    first, second = referral(MONDAY, to="marac"), referral(MONDAY + days(200), to="marac")
+    events = [first, incident(MONDAY + days(10)), second, incident(MONDAY + days(210))]
+    found = of("repeat_marac_case", events)
+    assert sorted(a.alert_id for a in found) == sorted(
+        alert_id("repeat_marac_case", VICTIM, r.hub_id) for r in (first, second)
+    )
+
+
 def test_abuse_by_a_new_perpetrator_is_not_a_repeat() -> None:
     events = [hearing(MONDAY), incident(MONDAY + days(10), perps=(PERP_2,))]
     assert of("repeat_marac_case", events) == []

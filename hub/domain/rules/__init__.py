@@ -15,7 +15,7 @@ updates its alert instead of adding one:
 | visible_high_risk, professional_judgement, potential_escalation | victim person, Marac cycle |
 | medium_risk, complex_case, complex_needs | victim person, Marac cycle |
 | toxic_trio, toxic_trio_children | victim person, Marac cycle |
-| repeat_marac_case | victim person, the hearing it repeats |
+| repeat_marac_case | victim person, the Marac referral it repeats (or hearing, if no referral) |
 | serial_perpetrator | perpetrator person |
 | children_present | the incident's hub id |
 | first_contact_overdue | the referral's hub id |

@@ -109,6 +109,10 @@ class Context:
         return earlier[-1].hub_id if earlier else "none"
 
     def hearing(self, hub_id: str) -> Entry:
+        return self.entry(hub_id)
+
+    def entry(self, hub_id: str) -> Entry:
+        """The agency event with this hub id."""
         return self._by_id[hub_id]
 
     def day(self, t: datetime) -> date:

@@ -146,35 +146,68 @@ def potential_escalation(ctx: Context) -> list[Alert]:
     return out
 
 
+def marac_referral_points(ctx: Context, v: str) -> list[Entry]:
+    """When the victim was referred to Marac, in timeline order: each referral to Marac, and
+    each hearing with no Marac referral in the hub since the hearing before it (the referral
+    was made outside the hub; the hearing is the latest date the hub knows it by)."""
+    referrals = [e for e in ctx.about(v, EventType.REFERRAL_MADE) if e.facts.get("to") == "marac"]
+    points = list(referrals)
+    previous = None
+    for h in ctx.about(v, EventType.MARAC_CASE_HEARD):
+        if not any(
+            (previous is None or r.key > previous.key) and r.key <= h.key for r in referrals
+        ):
+            points.append(h)
+        previous = h
+    return sorted(points, key=lambda e: e.key)
+
+
+def _since_words(ctx: Context, anchor: Entry) -> str:
+    if anchor.type == EventType.MARAC_CASE_HEARD:
+        return (
+            f"Marac heard the case on {anchor.facts.get('meeting_date')} "
+            f"({anchor.facts.get('area')})"
+        )
+    return f"Referred to Marac ({ctx.cite(anchor)})"
+
+
 def repeat_marac_case(ctx: Context) -> list[Alert]:
     """Abuse between the same victim and perpetrator(s), reported by any agency, within the
-    window after the victim's latest Marac hearing → refer back to Marac. An event naming no
-    perpetrator counts (it may be the same person); one naming only new perpetrators does not.
-    After the window it is a new referral (the other rules)."""
+    window after the victim's last Marac referral → refer back to Marac (SafeLives: a further
+    incident within 12 months of the date of the last referral). The referral is the
+    ``referral.made`` to Marac; where the hub holds none since the previous hearing, the
+    hearing stands in for it (the latest date the hub knows). Abuse between a referral and its
+    hearing counts: the chair hears the case with it. An event naming no perpetrator counts
+    (it may be the same person); one naming only new perpetrators does not. After the window
+    it is a new referral (the other rules)."""
     out = []
     for v in ctx.victims:
+        anchors = ctx.series(marac_referral_points(ctx, v))
+        if not len(anchors):
+            continue
         points: dict[str, list[Point]] = {}
-        perpetrators: dict[str, set[str]] = {}  # hearing → perpetrators named with v by then
+        perpetrators: dict[str, set[str]] = {}  # referral → perpetrators named with v by then
         for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE):
-            heard = ctx.cycle(v, e)
-            if not is_da(e) or heard == "none":
+            earlier = anchors.before(e)
+            if not is_da(e) or not earlier:
                 continue
-            h = ctx.hearing(heard)
-            if heard not in perpetrators:
-                upto = ctx.series(ctx.history(v)).upto(h)
-                perpetrators[heard] = {q for x in upto for q in x.persons("perpetrator")}
-            known, named = perpetrators[heard], set(e.persons("perpetrator"))
-            if ctx.within(h, e) and (not named or not known or named & known):
-                points.setdefault(heard, []).append((e, [e]))
-        for heard, group in points.items():
-            h = ctx.hearing(heard)
+            anchor = earlier[-1]
+            if anchor.hub_id not in perpetrators:
+                upto = ctx.series(ctx.history(v)).upto(anchor)
+                perpetrators[anchor.hub_id] = {q for x in upto for q in x.persons("perpetrator")}
+            known, named = perpetrators[anchor.hub_id], set(e.persons("perpetrator"))
+            if ctx.within(anchor, e) and (not named or not known or named & known):
+                points.setdefault(anchor.hub_id, []).append((e, [e]))
+        for anchored, group in points.items():
+            anchor = ctx.entry(anchored)
             reason = (
-                f"Marac heard the case on {h.facts.get('meeting_date')} "
-                f"({h.facts.get('area')}); abuse reported since, within {ctx.window_words}: "
-                f"{ctx.cites(union(group))}"
+                f"{_since_words(ctx, anchor)}; abuse reported since, within "
+                f"{ctx.window_words}: {ctx.cites(union(group))}"
             )
             action = "Refer back to Marac as a repeat case."
-            out.append(ctx.alert("repeat_marac_case", (v, heard), v, union(group), reason, action))
+            out.append(
+                ctx.alert("repeat_marac_case", (v, anchored), v, union(group), reason, action)
+            )
     return out
 
 
