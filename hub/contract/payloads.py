@@ -80,6 +80,7 @@ class MarkerType(StrEnum):
     marac_case = "marac_case"
     child_safeguarding = "child_safeguarding"
     firearm = "firearm"
+    high_risk_perpetrator = "high_risk_perpetrator"  # police: flag for DVDS review
 
 
 class MarkerAddedData(EventData):

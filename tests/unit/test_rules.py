@@ -16,6 +16,7 @@ from hub.domain.rules import Alert, alert_id, evaluate, next_due
 from tests.unit.family_builders import (
     AE,
     CHILD,
+    GP,
     MONDAY,
     PERP,
     PERP_2,
@@ -384,6 +385,28 @@ def test_a_perpetrator_with_two_victims_is_flagged_for_dvds() -> None:
     assert [x.alert_id for x in third] == [a.alert_id]
     assert of("serial_perpetrator", [incident(MONDAY), incident(MONDAY + days(1))]) == []
     assert of("serial_perpetrator", first, area=replace(AREA, serial_perpetrator_victims=3)) == []
+    assert a.reason.startswith("For review, not a finding: the same person is named as ")
+
+
+def test_a_police_high_risk_marker_flags_a_perpetrator_with_one_victim() -> None:
+    marked = event(
+        "marker.added", MONDAY + days(2), [(PERP, "perpetrator")],
+        {"marker": "high_risk_perpetrator", "since": "2026-03-04"},
+    )  # fmt: skip
+    [a] = of("serial_perpetrator", [incident(MONDAY), marked])
+    assert a.alert_id == alert_id("serial_perpetrator", PERP)
+    assert "high-risk-perpetrator marker added by police 2026-03-04" in a.reason
+    assert "named as perpetrator with" not in a.reason  # one victim: said as it is
+    removed = event(
+        "marker.removed", MONDAY + days(9), [(PERP, "perpetrator")],
+        {"marker": "high_risk_perpetrator", "reason": "no_longer_applies"},
+    )  # fmt: skip
+    assert of("serial_perpetrator", [incident(MONDAY), marked, removed]) == []
+    by_gp = event(
+        "marker.added", MONDAY + days(2), [(PERP, "perpetrator")],
+        {"marker": "high_risk_perpetrator", "since": "2026-03-04"}, agency=GP,
+    )  # fmt: skip
+    assert of("serial_perpetrator", [incident(MONDAY), by_gp]) == []  # a police marker only
 
 
 # --- children present (Operation Encompass) ---------------------------------------------------

@@ -126,9 +126,22 @@ def toxic_trio_children(ctx: Context) -> list[Alert]:
     return _trio_alerts(ctx, "toxic_trio_children", kids, action)
 
 
+def _police_marked(ctx: Context, q: str) -> Entry | None:
+    """The police high-risk-perpetrator marker on q still in force (the latest police marker
+    event of that kind about q adds it), or None."""
+    marks = [
+        e
+        for e in ctx.about(q, EventType.MARKER_ADDED, EventType.MARKER_REMOVED)
+        if e.agency_type == "police" and e.facts.get("marker") == "high_risk_perpetrator"
+    ]
+    return marks[-1] if marks and marks[-1].type == EventType.MARKER_ADDED else None
+
+
 def serial_perpetrator(ctx: Context) -> list[Alert]:
-    """A perpetrator named with serial_perpetrator_victims or more different victims
-    → flag for DVDS (Clare's Law) consideration."""
+    """A perpetrator named with serial_perpetrator_victims or more different victims (a
+    setting: the sources give no number), or carrying a police high-risk-perpetrator marker
+    whatever the number of victims → flag for review: DVDS (Clare's Law) consideration. A
+    flag for a person to review, never a finding that he is a serial perpetrator."""
     out = []
     for q in persons_in_role(ctx.p, "perpetrator"):
         first: dict[str, Entry] = {}  # each victim's first event naming them with q
@@ -137,16 +150,28 @@ def serial_perpetrator(ctx: Context) -> list[Alert]:
                 for v in e.persons("victim"):
                     first.setdefault(v, e)
         first.pop(q, None)
-        if len(first) < ctx.area.serial_perpetrator_victims:
+        marked = _police_marked(ctx, q)
+        several = len(first) >= ctx.area.serial_perpetrator_victims
+        if not several and marked is None:
             continue
-        links = sorted(set(first.values()), key=lambda e: e.key)
+        links = sorted(set(first.values()) | ({marked} if marked else set()), key=lambda e: e.key)
+        found = []
+        if several:
+            named = ctx.cites(sorted(set(first.values()), key=lambda e: e.key))
+            found.append(
+                f"named as perpetrator with {len(first)} different victims (each first "
+                f"named: {named})"
+            )
+        if marked is not None:
+            found.append(f"a high-risk-perpetrator marker added by {ctx.cite(marked)}")
         reason = (
-            f"The same person is named as perpetrator with {len(first)} different victims; "
-            f"each first named: {ctx.cites(links)}"
+            "For review, not a finding: the same person is "
+            + "; and ".join(found)
+            + f". The area flags {ctx.area.serial_perpetrator_victims} or more victims."
         )
         action = (
-            "Flag for DVDS (Clare's Law) consideration, and make sure each victim's Marac "
-            "knows of the others."
+            "Review whether to consider a DVDS (Clare's Law) disclosure, and make sure each "
+            "victim's Marac knows of the others."
         )
         out.append(ctx.alert("serial_perpetrator", (q,), None, links, reason, action))
     return out
