@@ -91,13 +91,17 @@ def scenarios() -> dict[str, list[tuple[str, dict[str, Any]]]]:
         "first_contact_overdue": [("idva", ev(
             "referral.made", [victim(11)], "2026-10-01T10:00:00Z", to="community_idva"
         ))],
+        "risk_downgraded": [
+            ("idva", b.dash(16, subjects=[victim(12), perp(12)], time="2026-06-01T10:00:00Z")),
+            ("idva", b.dash(8, subjects=[victim(12), perp(12)], time="2026-07-01T10:00:00Z")),
+        ],
     }  # fmt: skip
 
 
 RULES = (
     "visible_high_risk", "professional_judgement", "potential_escalation", "repeat_marac_case",
     "medium_risk", "complex_case", "complex_needs", "toxic_trio", "serial_perpetrator",
-    "children_present", "first_contact_overdue",
+    "children_present", "first_contact_overdue", "risk_downgraded",
 )  # fmt: skip
 AGENCIES = ("police", "idva", "health_ae", "marac", "substance_misuse", "mental_health")
 

@@ -369,6 +369,28 @@ def test_the_trio_is_judged_in_the_victim_s_own_household() -> None:
     assert [a.victim_token for a in found] == [VICTIM]
 
 
+# --- risk downgraded ---------------------------------------------------------------------------
+
+
+def test_a_later_dash_in_a_lower_level_warns_the_chair() -> None:
+    events = [dash(16, MONDAY), incident(MONDAY + days(10)), dash(8, MONDAY + days(40))]
+    [a] = of("risk_downgraded", events)
+    assert a.reason == (
+        "Dash by Idva 2026-04-11 scored 8 of 24 (medium risk) after 16 of 24 (high risk) by "
+        "Idva 2026-03-02; the hub holds 1 domestic-abuse event in between (police 2026-03-12)"
+    )
+    assert "before lowering the response" in a.recommended_action
+    assert of("risk_downgraded", [dash(16, MONDAY), dash(15, MONDAY + days(40))]) == []  # same
+    assert of("risk_downgraded", [dash(8, MONDAY), dash(16, MONDAY + days(40))]) == []  # up
+
+
+def test_a_downgrade_counts_judgement_and_the_window() -> None:
+    raised = dash(7, MONDAY, raised_to="high")
+    assert len(of("risk_downgraded", [raised, dash(7, MONDAY + days(30))])) == 1
+    # an assessment more than 12 months earlier is not the comparison
+    assert of("risk_downgraded", [dash(16, MONDAY), dash(3, MONDAY + days(366))]) == []
+
+
 # --- serial perpetrator -----------------------------------------------------------------------
 
 
@@ -540,6 +562,7 @@ SCENARIO: list[CanonicalEvent] = [
     needs(MONDAY + days(24), "drug_misuse", person=PERP, role="perpetrator"),
     incident(MONDAY + days(25)),
     dash(16, MONDAY + days(26)),
+    dash(8, MONDAY + days(28)),
     hearing(MONDAY + days(30)),
     incident(MONDAY + days(40)),
     incident(MONDAY + days(41), victim=VICTIM_2),

@@ -14,7 +14,7 @@ updates its alert instead of adding one:
 |---|---|
 | visible_high_risk, professional_judgement, potential_escalation | victim person, Marac cycle |
 | medium_risk, complex_case, complex_needs | victim person, Marac cycle |
-| toxic_trio, toxic_trio_children | victim person, Marac cycle |
+| toxic_trio, toxic_trio_children, risk_downgraded | victim person, Marac cycle |
 | repeat_marac_case | victim person, the Marac referral it repeats (or hearing, if no referral) |
 | serial_perpetrator | perpetrator person |
 | children_present | the incident's hub id |
@@ -61,6 +61,7 @@ from hub.domain.rules.marac import (
     potential_escalation,
     professional_judgement,
     repeat_marac_case,
+    risk_downgraded,
     visible_high_risk,
 )
 
@@ -79,6 +80,7 @@ RULES: tuple[Rule, ...] = (
     serial_perpetrator,
     children_present,
     first_contact_overdue,
+    risk_downgraded,
 )
 RULE_NAMES = tuple(r.__name__ for r in RULES)
 

@@ -249,3 +249,60 @@ def complex_case(ctx: Context) -> list[Alert]:
             action = "Refer to the complex-case team; review how and when contact is offered."
             out.append(ctx.alert("complex_case", (v, cycle), v, union(group), reason, action))
     return out
+
+
+BANDS = ("standard", "medium", "high")
+
+
+def band(ctx: Context, e: Entry) -> str:
+    """A Dash's risk level: its score against the area's thresholds, or the level the
+    assessor's judgement raised it to, whichever is higher."""
+    score, level = _score(e), raised_to(e)
+    if score >= ctx.area.dash_high_risk or level == "high":
+        return "high"
+    if score >= ctx.area.medium_risk_min or level == "medium":
+        return "medium"
+    return "standard"
+
+
+def risk_downgraded(ctx: Context) -> list[Alert]:
+    """A Dash that puts the victim's risk in a lower level than an earlier Dash in the window
+    → warn the chair: risk is downgraded without knowledge of the background too often
+    (Worth Services). The hub cannot know what the later assessor knew; it says what it holds
+    since the earlier assessment, so the chair can check."""
+    out = []
+    for v in ctx.victims:
+        dashes = ctx.series(ctx.about(v, EventType.RISK_DASH))
+        da = ctx.series(
+            e
+            for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE)
+            if is_da(e)
+        )
+        points: list[Point] = []
+        for e in dashes:
+            earlier = [x for x in ctx.window(dashes, e) if x.key < e.key]
+            if not earlier:
+                continue
+            top = max(earlier, key=lambda x: (BANDS.index(band(ctx, x)), x.key))
+            if BANDS.index(band(ctx, e)) < BANDS.index(band(ctx, top)):
+                points.append((e, [top, e]))
+        for cycle, group in per_cycle(ctx, v, points).items():
+            top, latest = group[-1][1]
+            since = [x for x in da if top.key < x.key <= latest.key]
+            held = (
+                f"the hub holds {len(since)} domestic-abuse event"
+                f"{'' if len(since) == 1 else 's'} in between ({ctx.cites(since)})"
+                if since
+                else "the hub holds no domestic-abuse event in between"
+            )
+            reason = (
+                f"Dash by {ctx.cite(latest)} scored {_score(latest)} of 24 "
+                f"({band(ctx, latest)} risk) after {_score(top)} of 24 ({band(ctx, top)} risk) "
+                f"by {ctx.cite(top)}; {held}"
+            )
+            action = (
+                "Check the later assessment was made knowing the earlier one and the history "
+                "before lowering the response; keep the case under review."
+            )
+            out.append(ctx.alert("risk_downgraded", (v, cycle), v, union(group), reason, action))
+    return out
