@@ -13,7 +13,7 @@ or the date the caller gives; both ends are whole UTC days and inclusive, so a r
 on the day of the last meeting is listed unless that meeting heard the victim.
 
 A case is flagged **repeat** when a repeat-Marac-case alert is among its alerts, or the victim
-was heard at Marac within the area's window (default 365 days) before the case's latest item.
+was heard at Marac within the area's window (default 12 months) before the case's latest item.
 Cases are listed in the order they were first referred (earliest first); the agencies are the
 family's mini-plan, the open actions those of the victim's latest hearing, and the research
 prompts those of each agency involved plus the agency types always asked.

@@ -114,7 +114,7 @@ def test_the_agenda_lists_cases_since_the_last_meeting_with_repeats_flagged(mara
 
     alex = cases["Alex Example"]
     assert alex["rules"] == ["repeat_marac_case"] and alex["repeat"] is True
-    assert "heard at Marac (TEST-AREA) on 2026-01-12, within 365 days" in alex["repeat_reasons"]
+    assert "heard at Marac (TEST-AREA) on 2026-01-12, within 12 months" in alex["repeat_reasons"]
     assert {(a["action"], a["owner_agency"]) for a in alex["open_actions"]} == {
         ("spoc", "TEST-IDVA-A"), ("flag_files", "TEST-POLICE-A"),
     }  # fmt: skip
@@ -126,7 +126,7 @@ def test_the_agenda_lists_cases_since_the_last_meeting_with_repeats_flagged(mara
     prompts = {p["agency_type"]: p for p in jo["research_prompts"]}
     assert set(prompts) == {"gp", "idva", "mental_health", "substance_misuse"}
     assert prompts["gp"]["involved"] and not prompts["mental_health"]["involved"]
-    assert set(prompts["idva"]["questions"]) == {"mental_health", "substance_misuse"}
+    assert set(prompts["idva"]["questions"]) == {"mental_health", "substance_misuse", "safety"}
 
     robin = cases["Robin Demo"]  # referred to Marac; no rule met, still on the agenda
     assert robin["rules"] == [] and [r["agency_id"] for r in robin["referrals"]] == ["TEST-IDVA-A"]

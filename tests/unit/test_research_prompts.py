@@ -16,11 +16,23 @@ BLAMING = re.compile(r"refus|no[- ]show|fail|non-?complian|did not attend|claims
 
 def test_the_packaged_prompts_ask_every_agency_about_mental_health_and_substance_misuse() -> None:
     prompts = load_research_prompts(known_types=TYPES)
-    assert prompts.topics == ("mental_health", "substance_misuse")
+    assert prompts.topics == ("mental_health", "substance_misuse", "safety")
     for agency_type in (*TYPES, "an_agency_type_added_later"):
         questions = prompts.for_type(agency_type)
         assert set(questions) == set(prompts.topics)
         assert all(q.endswith("?") for qs in questions.values() for q in qs)
+
+
+def test_a_case_s_prompts_cover_the_guidance_s_safety_questions() -> None:
+    prompts = load_research_prompts(known_types=TYPES)
+    involved = [{"agency_id": "TEST-POLICE-A", "agency_type": "police"},
+                {"agency_id": "TEST-IDVA-A", "agency_type": "idva"}]  # fmt: skip
+    asked = " ".join(
+        q for row in prompts.for_case(involved) for q in row["questions"]["safety"]
+    ).lower()
+    for needle in ("firearm", "police", "told", "towards", "gang", "another adult",
+                   "worked before"):  # fmt: skip
+        assert needle in asked, needle
 
 
 def test_the_packaged_prompts_use_respectful_words() -> None:

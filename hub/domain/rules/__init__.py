@@ -29,7 +29,9 @@ alerts new ids (the projector withdraws the old ones, as it withdraws any alert 
 rules no longer find, so the live alerts equal a rebuild's).
 
 Windows are on event time, in whole local days of the area's time zone, both ends inclusive:
-two events 365 days apart are within the default window, 366 days apart are not.
+the default "12 months" reaches back to the same calendar date a year earlier (from 29
+February, to 28 February), so 2027-03-01 to 2028-03-01 (366 days) is inside; an area may set
+a window in days instead.
 
 Words: reasons say what was recorded, when and by whom; they never blame the victim
 ("we were not able to engage them into the service", never "refused to engage").
