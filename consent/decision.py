@@ -7,7 +7,7 @@ passed in. Its Decision is both what filters the view and what the audit log kee
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -101,15 +101,18 @@ class Decision:
         return self.outcome == "share"
 
 
-def view_fields(view: str, item: Item) -> tuple[str, ...]:
+def view_fields(view: str, item: Item, opened: Iterable[str] = ()) -> tuple[str, ...]:
+    """The fields a view shows; a summary leaves sealed fields out, except those the rule
+    opens as facts (``opened``)."""
     if view == "involvement_only":
         return ENVELOPE_FIELDS
     if view == "marker_since":
         return (*ENVELOPE_FIELDS, *TIMED_FIELDS, "marker", "since")
+    kept = set(opened)
     data = (
         item.data_fields
         if view == "full"
-        else tuple(f for f in item.data_fields if f not in item.sealed_fields)
+        else tuple(f for f in item.data_fields if f not in item.sealed_fields or f in kept)
     )
     return (*ENVELOPE_FIELDS, *TIMED_FIELDS, *data)
 
@@ -149,7 +152,7 @@ def decide_disclosure(
     view = rule.view
     if view == "involvement_only" and granted_by is not None:
         view = "summary"
-    fields = view_fields(view, item)
+    fields = view_fields(view, item, rule.opened if view == rule.view else ())
     basis = BASES.get(item.lawful_basis or "")
     granted = f" (more granted on request {granted_by})" if view != rule.view else ""
     if basis is not None and not basis.relies_on_consent:

@@ -15,7 +15,7 @@ def explain(policy: SharingPolicy, item: Item, role: str, purpose: str, own: boo
     if rule.refuse is not None:
         return f"{head}: refused by the {where}: {rule.refuse}"
     assert rule.view is not None
-    fields = view_fields(rule.view, item)
+    fields = view_fields(rule.view, item, rule.opened)
     sealed = [f for f in fields if f in item.sealed_fields]
     hidden = [f for f in item.data_fields if f not in fields]
     lines = [

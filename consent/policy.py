@@ -39,6 +39,8 @@ class Rule:
     own_agency: bool
     view: str | None
     refuse: str | None
+    # sealed fields a "summary" view opens as facts (e.g. pregnancy, not clinical notes)
+    opened: frozenset[str] = frozenset()
 
     def matches(self, event_type: str, role: str, purpose: str, own: bool) -> bool:
         return (
@@ -98,7 +100,8 @@ def load_policy(
 def _rule(
     i: int, line: int, raw: dict[str, object], where: str, types: set[str], roles: set[str]
 ) -> Rule:
-    unknown_keys = set(raw) - {"event_types", "roles", "purposes", "own_agency", "view", "refuse"}
+    keys = {"event_types", "roles", "purposes", "own_agency", "view", "refuse", "open"}
+    unknown_keys = set(raw) - keys
     if unknown_keys:
         raise PolicyError(f"{where}: unknown key(s) {sorted(unknown_keys)}")
 
@@ -118,6 +121,11 @@ def _rule(
         raise PolicyError(f"{where}: unknown view {view!r}; use one of {', '.join(VIEWS)}")
     if refuse is not None and (not isinstance(refuse, str) or not refuse.strip()):
         raise PolicyError(f"{where}: 'refuse' must say why, in words the recipient will read")
+    opened = raw.get("open", [])
+    if not isinstance(opened, list) or not all(isinstance(f, str) and f for f in opened):
+        raise PolicyError(f"{where}: 'open' must be a list of sealed field names")
+    if opened and view != "summary":
+        raise PolicyError(f"{where}: 'open' goes with view = \"summary\" only")
     return Rule(
         index=i,
         line=line,
@@ -127,4 +135,5 @@ def _rule(
         own_agency=bool(raw.get("own_agency", False)),
         view=str(view) if view is not None else None,
         refuse=str(refuse) if refuse is not None else None,
+        opened=frozenset(opened),
     )

@@ -150,11 +150,11 @@ class PolicyPoint:
             "time": event.time.isoformat(),
             "subjects": [{"token": s.token, "role": s.role} for s in event.subjects],
         }
-        data = (
-            self._cipher.reveal(event.hub_id, event.data) if decision.view == "full" else event.data
-        )
+        allowed = {k: v for k, v in event.data.items() if k in decision.fields}
         shown: dict[str, Any] = {k: v for k, v in full.items() if k in decision.fields}
-        shown["data"] = {k: v for k, v in data.items() if k in decision.fields}
+        # sealed fields are opened only where the decision lets them through (a full view, or
+        # the facts a summary opens): nothing else is decrypted
+        shown["data"] = self._cipher.reveal(event.hub_id, allowed)
         shown["basis"] = decision.basis
         shown["sharing"] = decision.reason
         return shown

@@ -244,3 +244,17 @@ def test_involvement_only_can_ask_for_more_and_the_holder_decides(api: Api) -> N
     actions = [json.loads(r.body)["action"] for r in api.services.audit.records()]
     assert "access requested" in actions and "access granted" in actions
     assert api.services.audit.verify().ok
+
+
+def test_a_chair_reads_health_s_safeguarding_facts_opened_and_never_the_clinical_notes(
+    api: Api,
+) -> None:
+    attendance = copy.deepcopy(EXAMPLES["health.attendance"])
+    attendance["data"] |= {"pregnant": True, "self_harm": True}
+    send(api, "TEST-AE-A", "health_ae", attendance)
+    chair = api.key("Chair Example", "person", "marac_chair")
+    [seen] = read(api, chair, victim_token(api))["events"]
+    assert seen["data"]["pregnant"] is True and seen["data"]["self_harm"] is True
+    assert seen["data"]["substance_use"] is False
+    assert "clinical_notes" not in seen["data"]
+    assert "Bruising" not in json.dumps(seen)

@@ -61,14 +61,25 @@ def test_no_recipient_is_given_a_field_its_view_forbids(event_type, role, purpos
     if not d.shared:
         assert d.fields == () and d.reason
         return
-    assert set(d.fields) == set(view_fields(d.view, it))
+    rule = POLICY.rule_for(event_type, role, purpose, False)
+    assert rule is not None
+    assert set(d.fields) == set(view_fields(d.view, it, rule.opened))
     data = set(d.fields) - {"hub_id", "type", "agency_id", "time", "subjects"}
     if d.view == "involvement_only":
         assert data == set()
     if d.view == "marker_since":
         assert data <= {"marker", "since"}
     if d.view != "full":
-        assert not data & set(it.sealed_fields)
+        assert data & set(it.sealed_fields) <= rule.opened  # only the facts the rule opens
+        assert "clinical_notes" not in data and "circumstances" not in data
+
+
+def test_marac_hears_health_s_safeguarding_facts_but_not_the_clinical_notes() -> None:
+    d = decide_disclosure(item("health.attendance"), reader("marac_chair"), PURPOSES[0], POLICY,
+                          {}, AT)  # fmt: skip
+    assert d.view == "summary"
+    assert {"self_harm", "substance_use", "pregnant"} <= set(d.fields)
+    assert "clinical_notes" not in d.fields
 
 
 def test_a_gp_without_need_to_know_learns_involvement_only() -> None:
