@@ -182,9 +182,11 @@ def cmd_policy_explain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the rule settings in force per Marac area (inherited ones marked)."""
+    """Print which rules exist, in plain words, and the settings in force per Marac area
+    (inherited ones marked)."""
     from hub.adapters.rules_file import load_area_book
     from hub.domain.areas import AreaSettingsError, describe
+    from hub.domain.rules.catalogue import describe_rules
 
     try:
         book = load_area_book(settings)
@@ -197,6 +199,10 @@ def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
             "(an area not listed there gets the [default] settings)"
         )
     source = settings.rules_file or "the packaged hub/data/areas.toml"
+    shown = book.get(args.area) if args.area else book.default
+    print(f"# the rules, and the settings each reads in [{shown.name}]")
+    print("\n".join(describe_rules(shown, book.default)))
+    print()
     print(f"# rule settings in force, from {source}")
     for name in [args.area] if args.area else names:
         print()
