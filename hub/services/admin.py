@@ -47,16 +47,16 @@ def operator(user: str) -> Principal:
     return Principal(f"cli:{user}", f"cli:{user}", "operator", "operator", None)
 
 
-def _invalid(field: str, message: str) -> Unusable:
+def invalid(field: str, message: str) -> Unusable:
     return Unusable(message, [{"loc": [field], "path": field, "msg": message, "type": "value"}])
 
 
 def checked_reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) < 3:
-        raise _invalid("reason", "Enter why you are making this change (at least 3 characters)")
+        raise invalid("reason", "Enter why you are making this change (at least 3 characters)")
     if len(reason) > 2000:
-        raise _invalid("reason", "The reason must be 2000 characters or fewer")
+        raise invalid("reason", "The reason must be 2000 characters or fewer")
     return reason
 
 
@@ -130,7 +130,7 @@ class Administration:
 
     def _unused(self, name: str) -> None:
         if self.accounts.named(name) is not None:
-            raise _invalid("name", f"{name!r} is taken: choose another name")
+            raise invalid("name", f"{name!r} is taken: choose another name")
 
     # --- agency systems ---------------------------------------------------------------------
 
@@ -146,14 +146,14 @@ class Administration:
         self.require_admin(actor, action)
         name, reason = name.strip(), checked_reason(reason)
         if not _AGENCY_NAME.fullmatch(name):
-            raise _invalid(
+            raise invalid(
                 "name",
                 "Enter the agency's id: 2 to 64 letters, digits, '.', '-' "
                 "or '_', starting with a letter or digit, like TEST-POLICE-A",
             )
         if agency_type not in self.agency_types:
             known = ", ".join(self.agency_types)
-            raise _invalid("type", f"Choose an agency type (one of: {known})")
+            raise invalid("type", f"Choose an agency type (one of: {known})")
         self._unused(name)
         new = Principal("(new)", name, "agency_system", agency_type, name)
         return self._change(
@@ -207,7 +207,7 @@ class Administration:
         try:
             raw = signing.load_signing_public_key(public_key)
         except signing.SigningKeyError as exc:
-            raise _invalid("public_key", str(exc)) from None
+            raise invalid("public_key", str(exc)) from None
         key_id = signing.signing_key_id(raw)
         self._change(
             actor,
@@ -258,16 +258,16 @@ class Administration:
         self.require_admin(actor, action)
         name, reason = name.strip(), checked_reason(reason)
         agency, area = (agency or "").strip() or None, (area or "").strip() or None
-        if not 1 <= len(name) <= 200:
-            raise _invalid("name", "Enter the person's user name (up to 200 characters)")
+        if not 1 <= len(name) <= 200 or "/" in name or not name.isprintable():
+            raise invalid("name", "Enter the person's user name: up to 200 characters, no '/'")
         if role not in PERSON_ROLES and role not in self.agency_types:
-            raise _invalid("role", f"Choose a role (one of: {', '.join(self.roles())})")
+            raise invalid("role", f"Choose a role (one of: {', '.join(self.roles())})")
         if role in self.agency_types and agency is None:
-            raise _invalid("agency", f"A {role} practitioner acts for an agency: enter it")
+            raise invalid("agency", f"A {role} practitioner acts for an agency: enter it")
         if password is not None and len(password) < MIN_PASSWORD:
-            raise _invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
+            raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
         if area is not None and role not in MARAC_ROLES:
-            raise _invalid("area", "An area is for Marac chairs and coordinators only "
+            raise invalid("area", "An area is for Marac chairs and coordinators only "
                            "(their alerts and agenda)")  # fmt: skip
         self._unused(name)
         new = Principal("(new)", name, "person", role, agency, area)
@@ -290,7 +290,7 @@ class Administration:
         self.require_admin(actor, action)
         reason, found = checked_reason(reason), self._existing(name, "person")
         if len(password) < MIN_PASSWORD:
-            raise _invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
+            raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
         self._change(
             actor,
             action,

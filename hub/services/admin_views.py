@@ -6,7 +6,6 @@ and a refusal is audited (hub.services.admin.Administration.require_admin).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consent.decision import Item
@@ -17,7 +16,7 @@ from hub.contract import EVENT_TYPES
 from hub.domain.areas import AreaBook, SettingInForce, settings_in_force
 from hub.domain.rules.catalogue import RuleInForce, rules_in_force
 from hub.services.access import Purpose
-from hub.services.admin import Administration
+from hub.services.admin import Administration, invalid
 from hub.services.disclosure import data_fields_of
 from hub.services.errors import Unusable
 
@@ -37,7 +36,7 @@ def area_rules(admin: Administration, actor: Principal, book: AreaBook, area: st
     admin.require_admin(actor, "admin rules in force")
     names = book.names()
     if area not in names:
-        raise Unusable(f"no area {area!r} in the rules file; choose one of: {', '.join(names)}")
+        raise invalid("area", f"Choose an area from the rules file (one of: {', '.join(names)})")
     settings = book.get(area)
     rules = rules_in_force(settings, book.default)
     read = {s.key for r in rules for s in r.settings}
@@ -59,36 +58,27 @@ def explain_policy(
 
 
 @dataclass(frozen=True)
-class PolicyTable:
-    purpose: str
-    roles: Sequence[str]
-    event_types: Sequence[str]
-    views: dict[tuple[str, str], str]  # (role, event type) → view, or "refused"
+class Explained:
+    event_type: str
+    view: str  # the view the policy gives, or "refused"
+    explanation: list[str]  # `hub policy explain`'s lines
 
 
-def policy_table(
-    admin: Administration, actor: Principal, policy: SharingPolicy, purpose: str
-) -> PolicyTable:
-    """The view each role gets of each event type for a purpose (another agency's event)."""
-    admin.require_admin(actor, "admin sharing policy")
-    if purpose not in PURPOSES:
-        raise Unusable(f"unknown purpose {purpose!r}; choose one of: {', '.join(PURPOSES)}")
-    roles = admin.roles()
-    views = {}
-    for role in roles:
-        for event_type in EVENT_TYPES:
-            rule = policy.rule_for(event_type, role, purpose, False)
-            views[role, event_type] = rule.view if rule and rule.view else "refused"
-    return PolicyTable(purpose, roles, EVENT_TYPES, views)
-
-
-def policy_explained(
-    admin: Administration, actor: Principal, policy: SharingPolicy, role: str,
-    event_type: str, purpose: str, own_agency: bool,
-) -> str:  # fmt: skip
+def policy_for_role(
+    admin: Administration, actor: Principal, policy: SharingPolicy, role: str, purpose: str,
+    own_agency: bool,
+) -> list[Explained]:  # fmt: skip
+    """What a role sees of each event type for a purpose, and why (`hub policy explain` for
+    every event type at once)."""
     admin.require_admin(actor, "admin sharing policy")
     if role not in admin.roles():
-        raise Unusable(f"unknown role {role!r}; choose one of: {', '.join(admin.roles())}")
+        raise invalid("role", f"Choose a role (one of: {', '.join(admin.roles())})")
     if purpose not in PURPOSES:
-        raise Unusable(f"unknown purpose {purpose!r}; choose one of: {', '.join(PURPOSES)}")
-    return explain_policy(policy, role, event_type, purpose, own_agency)
+        raise invalid("purpose", f"Choose a purpose (one of: {', '.join(PURPOSES)})")
+    found = []
+    for event_type in EVENT_TYPES:
+        rule = policy.rule_for(event_type, role, purpose, own_agency)
+        view = rule.view if rule is not None and rule.view else "refused"
+        text = explain_policy(policy, role, event_type, purpose, own_agency)
+        found.append(Explained(event_type, view, text.splitlines()))
+    return found

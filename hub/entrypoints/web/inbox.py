@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from hub.adapters.sql.alerts import current_revision
 from hub.entrypoints.shared import PAGE, THROUGH_POLICY_POINT, ServicesDep, alert_events
 from hub.entrypoints.web.rendering import PageError, call_service, page
-from hub.entrypoints.web.session import FormDep, SessionDep
+from hub.entrypoints.web.session import FormDep, SessionDep, start_page
 from hub.services.access import Purpose, marac_only
 from hub.services.alert_decisions import decide
 from hub.services.alerts import AlertOut, Status, alert_query, list_alerts
@@ -68,8 +68,8 @@ def urgency(a: AlertOut) -> tuple[bool, bool, float, float]:
 
 
 @router.get("/")
-async def home(_session: SessionDep) -> Response:
-    return RedirectResponse("/alerts", status_code=303)
+async def home(session: SessionDep) -> Response:
+    return RedirectResponse(start_page(session.principal.role), status_code=303)
 
 
 @router.get("/alerts", response_class=HTMLResponse)
