@@ -65,17 +65,37 @@ def cmd_agencies_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_agencies_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
-    key = _do(settings, args, "rotate_agency_key", args.name, args.reason)
-    print(f"agency {args.name} has a new API key; the old one no longer works. Shown once:")
-    print(key)
-    return 0
+def _named_change(change: str, said: str, shows_secret: bool = False) -> Any:
+    """A command that makes one change to the principal named, with a reason; said (with
+    {name}) is what it prints, followed by the new key or password it shows once."""
+
+    def command(settings: Settings, args: argparse.Namespace) -> int:
+        made = _do(settings, args, change, args.name, args.reason)
+        print(said.format(name=args.name))
+        if shows_secret:
+            print(made)
+        return 0
+
+    return command
 
 
-def cmd_agencies_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    _do(settings, args, "revoke_agency", args.name, args.reason)
-    print(f"agency {args.name}'s API key is revoked: it can no longer send or read")
-    return 0
+ROTATE = _named_change(
+    "rotate_agency_key",
+    "agency {name} has a new API key; the old one no longer works. Shown once:",
+    shows_secret=True,
+)
+REVOKE = _named_change(
+    "revoke_agency", "agency {name}'s API key is revoked: it can no longer send or read"
+)
+RESET = _named_change(
+    "reset_password",
+    "{name}'s temporary password, shown once (give it to them in person or by a trusted "
+    "channel; it clears a lock-out):",
+    shows_secret=True,
+)
+DISABLE = _named_change(
+    "disable_person", "{name} can no longer log in, and their API key no longer works"
+)
 
 
 def cmd_agencies_signing_key(settings: Settings, args: argparse.Namespace) -> int:
@@ -141,20 +161,6 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_reset_password(settings: Settings, args: argparse.Namespace) -> int:
-    password = _do(settings, args, "reset_password", args.name, args.reason)
-    print(f"{args.name}'s temporary password, shown once (give it to them in person or by a "
-          "trusted channel; it clears a lock-out):")  # fmt: skip
-    print(password)
-    return 0
-
-
-def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
-    _do(settings, args, "disable_person", args.name, args.reason)
-    print(f"{args.name} can no longer log in, and their API key no longer works")
-    return 0
-
-
 def register(sub: Any, error: type[Exception]) -> None:
     """The `agencies` and `users` commands; error is the CLI's one-line error."""
 
@@ -175,10 +181,10 @@ def register(sub: Any, error: type[Exception]) -> None:
     _with_reason(a_add, cmd_agencies_add)
     a_rot = a_sub.add_parser("rotate-key", help="a new API key; the old one stops at once")
     a_rot.add_argument("name")
-    _with_reason(a_rot, cmd_agencies_rotate_key)
+    _with_reason(a_rot, ROTATE)
     a_rev = a_sub.add_parser("revoke", help="stop the agency's API key for good")
     a_rev.add_argument("name")
-    _with_reason(a_rev, cmd_agencies_revoke)
+    _with_reason(a_rev, REVOKE)
     a_key = a_sub.add_parser(
         "signing-key",
         help="register the Ed25519 public key an agency signs Kafka-direct messages with",
@@ -223,7 +229,7 @@ def register(sub: Any, error: type[Exception]) -> None:
         "reset-password", help="give a user a temporary password, shown once"
     )
     u_reset.add_argument("name")
-    _with_reason(u_reset, cmd_users_reset_password)
+    _with_reason(u_reset, RESET)
     u_off = u_sub.add_parser("disable", help="end a user's logins and API key")
     u_off.add_argument("name")
-    _with_reason(u_off, cmd_users_disable)
+    _with_reason(u_off, DISABLE)

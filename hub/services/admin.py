@@ -121,6 +121,13 @@ class Administration:
             self._record(actor, action, target, fields, reason, FAILED)
             raise Conflict(str(exc)) from None
 
+    def _target(
+        self, actor: Principal, action: str, name: str, kind: str, reason: str
+    ) -> tuple[str, Account]:
+        """Check who asks, the reason and the principal named: (reason, its account)."""
+        self.require_admin(actor, action)
+        return checked_reason(reason), self._existing(name, kind)
+
     def _existing(self, name: str, kind: str) -> Account:
         found = self.accounts.named(name)
         if found is None or found.principal.kind != kind:
@@ -164,8 +171,7 @@ class Administration:
     def rotate_agency_key(self, actor: Principal, name: str, reason: str) -> str:
         """A new API key for the agency; the old one stops at once (shown once)."""
         action = "admin rotate agency key"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "agency_system")
+        reason, found = self._target(actor, action, name, "agency_system", reason)
         if found.revoked_at is not None:
             raise Conflict(f"agency {name}'s key is revoked; add the agency again under a new name")
         key = self._change(
@@ -184,8 +190,7 @@ class Administration:
     def revoke_agency(self, actor: Principal, name: str, reason: str) -> None:
         """The agency's API key stops (HTTP, and Kafka-direct: no active principal)."""
         action = "admin revoke agency"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "agency_system")
+        reason, found = self._target(actor, action, name, "agency_system", reason)
         if found.revoked_at is not None:
             raise Conflict(f"agency {name}'s key is already revoked")
         self._change(
@@ -202,8 +207,7 @@ class Administration:
         """Register the Ed25519 public key the agency signs Kafka-direct messages with
         (PEM or base64 of the raw key); returns its key id."""
         action = "admin add signing key"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "agency_system")
+        reason, found = self._target(actor, action, name, "agency_system", reason)
         try:
             raw = signing.load_signing_public_key(public_key)
         except signing.SigningKeyError as exc:
@@ -221,8 +225,7 @@ class Administration:
 
     def revoke_signing_key(self, actor: Principal, name: str, key_id: str, reason: str) -> None:
         action = "admin revoke signing key"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "agency_system")
+        reason, found = self._target(actor, action, name, "agency_system", reason)
         if not any(k.key_id == key_id and k.revoked_at is None for k in self._keys_of(name)):
             raise NotFound(f"agency {name} has no active signing key {key_id}")
         self._change(
@@ -287,8 +290,7 @@ class Administration:
     def set_password(self, actor: Principal, name: str, password: str, reason: str) -> None:
         """Give a person a password they chose (the operator types it); clears a lock-out."""
         action = "admin set password"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "person")
+        reason, found = self._target(actor, action, name, "person", reason)
         if len(password) < MIN_PASSWORD:
             raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
         self._change(
@@ -309,8 +311,7 @@ class Administration:
     def disable_person(self, actor: Principal, name: str, reason: str) -> None:
         """The person can no longer log in (open sessions end) and their API key stops."""
         action = "admin disable person"
-        self.require_admin(actor, action)
-        reason, found = checked_reason(reason), self._existing(name, "person")
+        reason, found = self._target(actor, action, name, "person", reason)
         if found.principal.principal_id == actor.principal_id:
             raise Conflict("you cannot disable yourself; ask another administrator")
         if found.login_disabled:

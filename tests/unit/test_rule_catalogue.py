@@ -16,6 +16,7 @@ FILE = """
 [default]
 [TEST-AREA-NORTH]
 escalation_events = 4
+[TEST-AREA-SOUTH]
 """
 
 
@@ -49,4 +50,6 @@ def test_hub_rules_show_names_every_rule_with_its_description_and_settings(
     for r in CATALOGUE:
         assert f"{r.name}: {r.title}" in out and r.description in out
     assert "settings: escalation_events = 4; window_days = 365" in out
+    assert str(rules) in out  # which file the settings come from
     assert "[TEST-AREA-NORTH]" in out and "escalation_events = 4" in out
+    assert "[TEST-AREA-SOUTH]" not in out and "\n[default]\n" not in out

@@ -11,18 +11,22 @@ answer to the form that made it (never cached, never stored), and is not shown a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hub.adapters.sql.accounts import Account
+from hub.adapters.sql.principals import Principal
 from hub.bootstrap import administration
 from hub.entrypoints.shared import ServicesDep
 from hub.entrypoints.web.rendering import PageError, call_service, page
 from hub.entrypoints.web.session import FormDep, SessionDep
 from hub.services.admin import Administration
 from hub.services.errors import Unusable
+from hub.services.logins import WebSession
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
@@ -69,6 +73,44 @@ def shown_once(request: Request, title: str, what: str, secrets: list[tuple[str,
                 back=back, nav=back)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DetailPage:
+    """The page of one principal (an agency system or a person) with its forms, and how a
+    form's change is made: field errors show the page again by that form's fields (400)."""
+
+    path: str  # the list's address; the page is path/{name}
+    template: str
+    title: str  # with {name}
+    what: str  # in "There is no … named"
+    listing: Callable[[Administration], Callable[[Principal], list[Account]]]
+
+    def url(self, name: str, done: str | None = None) -> str:
+        return f"{self.path}/{quote(name, safe='')}" + (f"?done={done}" if done else "")
+
+    async def show(
+        self, request: Request, session: WebSession, admin: Administration, name: str,
+        errors: Errors | None = None, form: dict[str, str] | None = None, status: int = 200,
+    ) -> HTMLResponse:  # fmt: skip
+        everyone = await call_service(self.listing(admin), session.principal)
+        found = [a for a in everyone if a.principal.name == name]
+        if not found:
+            raise PageError(404, "Page not found", f"There is no {self.what} named {name}")
+        return page(
+            request, self.template, status, title=self.title.format(name=name), nav=self.path,
+            account=found[0], errors=errors or [], form=form or {}, done=done_message(request),
+        )  # fmt: skip
+
+    async def change(
+        self, request: Request, session: WebSession, admin: Administration, name: str,
+        form: dict[str, str], form_id: str, fn: Callable[..., Any], *args: Any,
+    ) -> tuple[Any, HTMLResponse | None]:  # fmt: skip
+        made, errors = await attempt(fn, session.principal, name, *args)
+        if errors:
+            errors = form_errors_of(errors, form_id)
+            return None, await self.show(request, session, admin, name, errors, form, 400)
+        return made, None
+
+
 # --- agency systems -------------------------------------------------------------------------
 
 
@@ -112,42 +154,27 @@ async def add_agency(
     )  # fmt: skip
 
 
-async def _agency(
-    request: Request, session: SessionDep, admin: Administration, name: str, errors: Errors,
-    form: dict[str, str], status: int = 200,
-) -> HTMLResponse:  # fmt: skip
-    found = [a for a in await call_service(admin.agencies, session.principal)
-             if a.principal.name == name]  # fmt: skip
-    if not found:
-        raise PageError(404, "Page not found", f"There is no agency system named {name}")
-    return page(
-        request, "admin_agency.html", status, title=f"Agency system {name}",
-        nav="/admin/agencies", agency=found[0], errors=errors, form=form,
-        done=done_message(request),
-    )  # fmt: skip
+AGENCY = DetailPage("/admin/agencies", "admin_agency.html", "Agency system {name}",
+                    "agency system", lambda admin: admin.agencies)  # fmt: skip
 
 
 @router.get("/admin/agencies/{name}", response_class=HTMLResponse)
 async def agency(request: Request, name: str, session: SessionDep, admin: AdminDep) -> Response:
     """One agency system: its key and signing keys, and what can be done to them."""
-    return await _agency(request, session, admin, name, [], {})
+    return await AGENCY.show(request, session, admin, name)
 
 
 @router.post("/admin/agencies/{name}/rotate-key", response_class=HTMLResponse)
 async def rotate_key(
     request: Request, name: str, session: SessionDep, admin: AdminDep, form: FormDep
 ) -> Response:
-    reason = form.get("reason", "")
-    key, errors = await attempt(admin.rotate_agency_key, session.principal, name, reason)
-    if key is None:
-        return await _agency(
-            request, session, admin, name, form_errors_of(errors, "rotate"), form, 400
-        )
-    return shown_once(
+    change = (admin.rotate_agency_key, form.get("reason", ""))
+    key, again = await AGENCY.change(request, session, admin, name, form, "rotate", *change)
+    return again or shown_once(
         request, f"New API key for {name}",
         "The old key stopped working just now. Give this key to the agency's system "
         "administrator by a secure channel: it is shown only this once.",
-        [("API key", "api-key", key)], f"/admin/agencies/{quote(name, safe='')}",
+        [("API key", "api-key", key)], AGENCY.url(name),
     )  # fmt: skip
 
 
@@ -155,28 +182,18 @@ async def rotate_key(
 async def revoke_agency(
     request: Request, name: str, session: SessionDep, admin: AdminDep, form: FormDep
 ) -> Response:
-    reason = form.get("reason", "")
-    _r, errors = await attempt(admin.revoke_agency, session.principal, name, reason)
-    if errors:
-        return await _agency(
-            request, session, admin, name, form_errors_of(errors, "revoke"), form, 400
-        )
-    return RedirectResponse(f"/admin/agencies/{quote(name, safe='')}?done=revoked", status_code=303)
+    change = (admin.revoke_agency, form.get("reason", ""))
+    _r, again = await AGENCY.change(request, session, admin, name, form, "revoke", *change)
+    return again or RedirectResponse(AGENCY.url(name, "revoked"), status_code=303)
 
 
 @router.post("/admin/agencies/{name}/signing-keys", response_class=HTMLResponse)
 async def add_signing_key(
     request: Request, name: str, session: SessionDep, admin: AdminDep, form: FormDep
 ) -> Response:
-    public_key, reason = form.get("public_key", "").encode(), form.get("reason", "")
-    _k, errors = await attempt(admin.add_signing_key, session.principal, name, public_key, reason)
-    if errors:
-        return await _agency(
-            request, session, admin, name, form_errors_of(errors, "key"), form, 400
-        )
-    return RedirectResponse(
-        f"/admin/agencies/{quote(name, safe='')}?done=signing-key", status_code=303
-    )
+    change = (admin.add_signing_key, form.get("public_key", "").encode(), form.get("reason", ""))
+    _k, again = await AGENCY.change(request, session, admin, name, form, "key", *change)
+    return again or RedirectResponse(AGENCY.url(name, "signing-key"), status_code=303)
 
 
 @router.post("/admin/agencies/{name}/signing-keys/{key_id}/revoke", response_class=HTMLResponse)
@@ -184,15 +201,9 @@ async def revoke_signing_key(
     request: Request, name: str, key_id: str, session: SessionDep, admin: AdminDep,
     form: FormDep,
 ) -> Response:  # fmt: skip
-    reason = form.get("reason", "")
-    args = (session.principal, name, key_id, reason)
-    _r, errors = await attempt(admin.revoke_signing_key, *args)
-    if errors:
-        return await _agency(
-            request, session, admin, name, form_errors_of(errors, key_id), form, 400
-        )
-    url = f"/admin/agencies/{quote(name, safe='')}?done=signing-key-revoked"
-    return RedirectResponse(url, status_code=303)
+    change = (admin.revoke_signing_key, key_id, form.get("reason", ""))
+    _r, again = await AGENCY.change(request, session, admin, name, form, key_id, *change)
+    return again or RedirectResponse(AGENCY.url(name, "signing-key-revoked"), status_code=303)
 
 
 def form_errors_of(errors: Errors, form_id: str) -> Errors:

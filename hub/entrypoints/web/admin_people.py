@@ -5,20 +5,18 @@ these pages are built)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.entrypoints.web.admin import (
     AdminDep,
+    DetailPage,
     Errors,
     attempt,
     done_message,
-    form_errors_of,
     shown_once,
 )
-from hub.entrypoints.web.rendering import PageError, call_service, page
+from hub.entrypoints.web.rendering import call_service, page
 from hub.entrypoints.web.session import FormDep, SessionDep
 from hub.services.admin import Administration, temporary_password
 
@@ -64,41 +62,27 @@ async def add_person(
     )  # fmt: skip
 
 
-async def _person(
-    request: Request, session: SessionDep, admin: Administration, name: str, errors: Errors,
-    form: dict[str, str], status: int = 200,
-) -> HTMLResponse:  # fmt: skip
-    found = [p for p in await call_service(admin.people, session.principal)
-             if p.principal.name == name]  # fmt: skip
-    if not found:
-        raise PageError(404, "Page not found", f"There is no person named {name}")
-    return page(
-        request, "admin_person.html", status, title=name, nav="/admin/people", person=found[0],
-        errors=errors, form=form, done=done_message(request),
-    )  # fmt: skip
+PERSON = DetailPage("/admin/people", "admin_person.html", "{name}", "person",
+                    lambda admin: admin.people)  # fmt: skip
 
 
 @router.get("/admin/people/{name}", response_class=HTMLResponse)
 async def person(request: Request, name: str, session: SessionDep, admin: AdminDep) -> Response:
     """One person: their role, agency, area and state, and what can be done."""
-    return await _person(request, session, admin, name, [], {})
+    return await PERSON.show(request, session, admin, name)
 
 
 @router.post("/admin/people/{name}/reset-password", response_class=HTMLResponse)
 async def reset_password(
     request: Request, name: str, session: SessionDep, admin: AdminDep, form: FormDep
 ) -> Response:
-    reason = form.get("reason", "")
-    password, errors = await attempt(admin.reset_password, session.principal, name, reason)
-    if password is None:
-        errors = form_errors_of(errors, "reset")
-        return await _person(request, session, admin, name, errors, form, 400)
-    return shown_once(
+    change = (admin.reset_password, form.get("reason", ""))
+    password, again = await PERSON.change(request, session, admin, name, form, "reset", *change)
+    return again or shown_once(
         request, f"New temporary password for {name}",
         "Their old password no longer works and any lock-out is cleared. Give them this "
         "password in person or by a trusted channel: it is shown only this once.",
-        [("Temporary password", "password", password)],
-        f"/admin/people/{quote(name, safe='')}",
+        [("Temporary password", "password", password)], PERSON.url(name),
     )  # fmt: skip
 
 
@@ -106,9 +90,6 @@ async def reset_password(
 async def disable(
     request: Request, name: str, session: SessionDep, admin: AdminDep, form: FormDep
 ) -> Response:
-    reason = form.get("reason", "")
-    _r, errors = await attempt(admin.disable_person, session.principal, name, reason)
-    if errors:
-        errors = form_errors_of(errors, "disable")
-        return await _person(request, session, admin, name, errors, form, 400)
-    return RedirectResponse(f"/admin/people/{quote(name, safe='')}?done=disabled", 303)
+    change = (admin.disable_person, form.get("reason", ""))
+    _r, again = await PERSON.change(request, session, admin, name, form, "disable", *change)
+    return again or RedirectResponse(PERSON.url(name, "disabled"), status_code=303)
