@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -80,10 +81,10 @@ class Administration:
         """Refuse (audited, then Forbidden) anyone but an administrator or the operator."""
         if actor.kind == "operator" or (actor.kind == "person" and actor.role == PersonRole.ADMIN):
             return
-        self._record(actor, action, None, [], None, REFUSED)
+        self.record(actor, action, None, [], None, REFUSED)
         raise Forbidden(f"role '{actor.role}' may not administer the hub; ask a hub administrator")
 
-    def _record(
+    def record(
         self, actor: Principal, action: str, target: Account | Principal | None,
         fields: list[str], reason: str | None, outcome: str,
     ) -> None:  # fmt: skip
@@ -110,23 +111,10 @@ class Administration:
             }
         )  # fmt: skip
 
-    def _change(
-        self, actor: Principal, action: str, target: Account | Principal, fields: list[str],
-        reason: str, do: Callable[[], T],
-    ) -> T:  # fmt: skip
-        self._record(actor, action, target, fields, reason, CHANGED)
-        try:
-            return do()
-        except PrincipalError as exc:
-            self._record(actor, action, target, fields, reason, FAILED)
-            raise Conflict(str(exc)) from None
-
-    def _target(
-        self, actor: Principal, action: str, name: str, kind: str, reason: str
-    ) -> tuple[str, Account]:
-        """Check who asks, the reason and the principal named: (reason, its account)."""
+    def _target(self, actor: Principal, action: str, name: str, kind: str, reason: str) -> Change:
+        """Check who asks, the reason and the principal named: the change to make to it."""
         self.require_admin(actor, action)
-        return checked_reason(reason), self._existing(name, kind)
+        return Change(self, actor, action, self._existing(name, kind), checked_reason(reason))
 
     def _existing(self, name: str, kind: str) -> Account:
         found = self.accounts.named(name)
@@ -162,80 +150,47 @@ class Administration:
             known = ", ".join(self.agency_types)
             raise invalid("type", f"Choose an agency type (one of: {known})")
         self._unused(name)
-        new = Principal("(new)", name, "agency_system", agency_type, name)
-        return self._change(
-            actor, action, new, ["api_key"], reason,
-            lambda: self.principals.add(name, "agency_system", agency_type, agency_id=name),
-        )  # fmt: skip
+        change = Change(self, actor, action, Principal("(new)", name, "agency_system",
+                                                        agency_type, name), reason)  # fmt: skip
+        return change.make(["api_key"], self.principals.add, name, "agency_system", agency_type,
+                           name)  # fmt: skip
 
     def rotate_agency_key(self, actor: Principal, name: str, reason: str) -> str:
         """A new API key for the agency; the old one stops at once (shown once)."""
-        action = "admin rotate agency key"
-        reason, found = self._target(actor, action, name, "agency_system", reason)
-        if found.revoked_at is not None:
+        change = self._target(actor, "admin rotate agency key", name, "agency_system", reason)
+        if change.account.revoked_at is not None:
             raise Conflict(f"agency {name}'s key is revoked; add the agency again under a new name")
-        key = self._change(
-            actor,
-            action,
-            found,
-            ["api_key"],
-            reason,
-            lambda: self.accounts.new_key(found.principal.principal_id),
-        )
+        key = change.make(["api_key"], self.accounts.new_key, change.principal_id)
         if key is None:  # revoked between the look-up and the change
             raise Conflict(f"agency {name}'s key was revoked meanwhile; nothing changed")
-        self.key_cache.forget(found.principal.principal_id)
+        self.key_cache.forget(change.principal_id)
         return key
 
     def revoke_agency(self, actor: Principal, name: str, reason: str) -> None:
         """The agency's API key stops (HTTP, and Kafka-direct: no active principal)."""
-        action = "admin revoke agency"
-        reason, found = self._target(actor, action, name, "agency_system", reason)
-        if found.revoked_at is not None:
+        change = self._target(actor, "admin revoke agency", name, "agency_system", reason)
+        if change.account.revoked_at is not None:
             raise Conflict(f"agency {name}'s key is already revoked")
-        self._change(
-            actor,
-            action,
-            found,
-            ["api_key"],
-            reason,
-            lambda: self.principals.revoke(found.principal.principal_id),
-        )
-        self.key_cache.forget(found.principal.principal_id)
+        change.make(["api_key"], self.principals.revoke, change.principal_id)
+        self.key_cache.forget(change.principal_id)
 
     def add_signing_key(self, actor: Principal, name: str, public_key: bytes, reason: str) -> str:
         """Register the Ed25519 public key the agency signs Kafka-direct messages with
         (PEM or base64 of the raw key); returns its key id."""
-        action = "admin add signing key"
-        reason, found = self._target(actor, action, name, "agency_system", reason)
+        change = self._target(actor, "admin add signing key", name, "agency_system", reason)
         try:
             raw = signing.load_signing_public_key(public_key)
         except signing.SigningKeyError as exc:
             raise invalid("public_key", str(exc)) from None
         key_id = signing.signing_key_id(raw)
-        self._change(
-            actor,
-            action,
-            found,
-            ["signing_key"],
-            reason,
-            lambda: self.principals.add_signing_key(name, key_id, raw),
-        )
+        change.make(["signing_key"], self.principals.add_signing_key, name, key_id, raw)
         return key_id
 
     def revoke_signing_key(self, actor: Principal, name: str, key_id: str, reason: str) -> None:
-        action = "admin revoke signing key"
-        reason, found = self._target(actor, action, name, "agency_system", reason)
+        change = self._target(actor, "admin revoke signing key", name, "agency_system", reason)
         if not any(k.key_id == key_id and k.revoked_at is None for k in self._keys_of(name)):
             raise NotFound(f"agency {name} has no active signing key {key_id}")
-        self._change(
-            actor,
-            action,
-            found,
-            ["signing_key"],
-            reason,
-            lambda: self.principals.revoke_signing_key(name, key_id),
-        )
+        change.make(["signing_key"], self.principals.revoke_signing_key, name, key_id)
 
     def _keys_of(self, name: str) -> list[SigningKeyRow]:
         found = [a for a in self.accounts.of_kind("agency_system") if a.principal.name == name]
@@ -271,36 +226,22 @@ class Administration:
             raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
         if area is not None and role not in MARAC_ROLES:
             raise invalid("area", "An area is for Marac chairs and coordinators only "
-                           "(their alerts and agenda)")  # fmt: skip
+                          "(their alerts and agenda)")  # fmt: skip
         self._unused(name)
-        new = Principal("(new)", name, "person", role, agency, area)
+        change = Change(self, actor, action, Principal("(new)", name, "person", role, agency,
+                                                        area), reason)  # fmt: skip
         fields = ["api_key", "role"] + (["password"] if password else [])
-        _p, key = self._change(
-            actor,
-            action,
-            new,
-            fields,
-            reason,
-            lambda: self.principals.add(name, "person", role, agency, area),
-        )
+        added = change.make(fields, self.principals.add, name, "person", role, agency, area)
         if password is not None:
             self.logins.set_password(name, password)
-        return _p, key
+        return added
 
     def set_password(self, actor: Principal, name: str, password: str, reason: str) -> None:
         """Give a person a password they chose (the operator types it); clears a lock-out."""
-        action = "admin set password"
-        reason, found = self._target(actor, action, name, "person", reason)
+        change = self._target(actor, "admin set password", name, "person", reason)
         if len(password) < MIN_PASSWORD:
             raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
-        self._change(
-            actor,
-            action,
-            found,
-            ["password"],
-            reason,
-            lambda: self.logins.set_password(name, password),
-        )
+        change.make(["password"], self.logins.set_password, name, password)
 
     def reset_password(self, actor: Principal, name: str, reason: str) -> str:
         """A new temporary password for the person (shown once); clears a lock-out."""
@@ -310,18 +251,41 @@ class Administration:
 
     def disable_person(self, actor: Principal, name: str, reason: str) -> None:
         """The person can no longer log in (open sessions end) and their API key stops."""
-        action = "admin disable person"
-        reason, found = self._target(actor, action, name, "person", reason)
-        if found.principal.principal_id == actor.principal_id:
+        change = self._target(actor, "admin disable person", name, "person", reason)
+        if change.principal_id == actor.principal_id:
             raise Conflict("you cannot disable yourself; ask another administrator")
-        if found.login_disabled:
+        if change.account.login_disabled:
             raise Conflict(f"{name} is already disabled")
-        self._change(
-            actor,
-            action,
-            found,
-            ["login", "api_key"],
-            reason,
-            lambda: self.accounts.disable(found.principal.principal_id),
-        )
-        self.key_cache.forget(found.principal.principal_id)
+        change.make(["login", "api_key"], self.accounts.disable, change.principal_id)
+        self.key_cache.forget(change.principal_id)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change an administrator makes to one principal, with why: make() records it in
+    the audit log, then makes it (a later failure is recorded too)."""
+
+    admin: Administration
+    actor: Principal
+    action: str
+    target: Account | Principal  # a Principal for one not yet created
+    reason: str
+
+    @property
+    def account(self) -> Account:
+        assert isinstance(self.target, Account), "a principal not yet created has no account"
+        return self.target
+
+    @property
+    def principal_id(self) -> str:
+        return self.account.principal.principal_id
+
+    def make(self, fields: list[str], do: Callable[..., T], *args: Any) -> T:
+        """Record the change (fields: what about the target changes), then do(*args)."""
+        record = self.admin.record
+        record(self.actor, self.action, self.target, fields, self.reason, CHANGED)
+        try:
+            return do(*args)
+        except PrincipalError as exc:
+            record(self.actor, self.action, self.target, fields, self.reason, FAILED)
+            raise Conflict(str(exc)) from None
