@@ -305,18 +305,77 @@ def _support(
 
 
 def demo_stream(
-    families: int, seed: int = 7, now: datetime | None = None, mix: Mix | None = None
+    families: int,
+    seed: int = 7,
+    now: datetime | None = None,
+    mix: Mix | None = None,
+    showcase: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Every family's story, interleaved as the agencies would send them; all before now."""
+    """Every family's story, interleaved as the agencies would send them; all before now.
+    With showcase, the showcase family's story comes first (``showcase_story``)."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     start = now - timedelta(days=365)  # stories last under ~280 days
     stories = [
         list(family_story(rng, f, start, mix)) for f in make_families(families, seed, mix=mix)
     ]
+    if showcase:
+        stories.insert(0, list(showcase_story(start)))
     out: list[tuple[str, dict[str, Any]]] = []
     while any(stories):
         for story in stories:
             if story:
                 out.append(story.pop(0))
     return out
+
+
+# People of the showcase family are numbered apart from make_families' (which count from 0).
+SHOWCASE_FIRST = 9_000_000
+
+
+def showcase_family() -> FakeFamily:
+    """The demo's fixed family: a victim, her partner, a previous partner and two children."""
+    n = SHOWCASE_FIRST
+    return FakeFamily(
+        victim=FakePerson("Alex Showcase", f"999{n:07d}", None),
+        perpetrator=FakePerson("Sam Showcase", f"999{n + 1:07d}", f"TEST{n + 1:08d}"),
+        children=(
+            FakePerson("Kit Showcase", f"999{n + 2:07d}", None),
+            FakePerson("Jo Showcase", f"999{n + 3:07d}", None),
+        ),
+        previous_perpetrator=FakePerson("Robin Example", f"999{n + 4:07d}", f"TEST{n + 4:08d}"),
+        band="high",
+        victim_needs=("mental_health",),
+        perpetrator_needs=("alcohol_misuse",),
+    )
+
+
+def showcase_story(start: datetime) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A story that shows every part of the chair's family page: five people on the genogram
+    (victim, partner, previous partner, two children), a high-risk Dash and a Marac hearing, a
+    police incident after the hearing (a repeat), then a later Dash scoring lower with nothing
+    new to explain it (the downgrade the page warns about). Fixed, so the demo always has it."""
+    rng = random.Random(0)
+    f = showcase_family()
+    victim, perp = f.victim.subject("victim"), f.perpetrator.subject("perpetrator", True)
+    prev = f.previous_perpetrator.subject("perpetrator", True)  # type: ignore[union-attr]
+    earlier = start - timedelta(days=200)
+    yield _event(POLICE, "relationship.declared", earlier,
+                 {"subjects": [victim, prev], "relation": "ex_partner"})  # fmt: skip
+    yield POLICE, police_incident(rng, f, earlier, perp=f.previous_perpetrator)
+    t = start + timedelta(days=3)
+    yield _event(
+        POLICE, "relationship.declared", t, {"subjects": [victim, perp], "relation": "partner"}
+    )
+    for child in f.children:
+        parent = {"subjects": [victim, child.subject("child")], "relation": "parent_child"}
+        yield _event(CSC, "relationship.declared", t, parent)
+    yield POLICE, police_incident(rng, f, t + timedelta(hours=1))
+    yield _event(MH, "needs.identified", t, {"subjects": [victim], "needs": ["mental_health"]})
+    yield _event(SMS, "needs.identified", t, {"subjects": [perp], "needs": ["alcohol_misuse"]})
+    t += timedelta(days=2)
+    yield IDVA, dash(rng, f, t, 17)
+    yield from _support(rng, f, t, 17, Mix(repeat_after_marac=0.0))
+    heard = t + timedelta(days=28)  # after _support's hearing, at most 28 days on
+    yield POLICE, police_incident(rng, f, heard + timedelta(days=14))  # a repeat after Marac
+    yield IDVA, dash(rng, f, heard + timedelta(days=40), 8)  # lower, with nothing new

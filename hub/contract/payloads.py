@@ -80,6 +80,7 @@ class MarkerType(StrEnum):
     marac_case = "marac_case"
     child_safeguarding = "child_safeguarding"
     firearm = "firearm"
+    high_risk_perpetrator = "high_risk_perpetrator"  # police: flag for DVDS review
 
 
 class MarkerAddedData(EventData):
@@ -146,6 +147,14 @@ class DashRiskAssessmentData(EventData):
     score: Annotated[int, Field(ge=0, le=24)] | None = None
     assessor_role: Short
     professional_judgement: bool = False
+    # The level the assessor's judgement raised the risk to: "medium" (a score below the
+    # medium band) or "high" (a score below the high-risk threshold). Only "high" asks for a
+    # Marac referral. professional_judgement true without it means "high", as it always has.
+    judgement_raised_to: Literal["medium", "high"] | None = Field(
+        default=None,
+        description="With professional_judgement: the level it raised the risk to (medium "
+        "routes to the community Idva, high asks for Marac); absent means high",
+    )
     victim_view: Literal["high", "medium", "standard", "not_known"] = "not_known"
 
     @field_validator("subjects")
@@ -155,6 +164,10 @@ class DashRiskAssessmentData(EventData):
 
     @model_validator(mode="after")
     def _score_matches(self) -> DashRiskAssessmentData:
+        if self.judgement_raised_to is not None and not self.professional_judgement:
+            raise ValueError(
+                "judgement_raised_to needs professional_judgement true: send both, or neither"
+            )
         counted = self.answers.count("yes")
         if self.score is not None and self.score != counted:
             raise ValueError(

@@ -28,6 +28,7 @@ from typing import Any
 
 from hub.contract.vocabulary import EventType
 from hub.domain.alerts import AlertStatus, StoredAlert
+from hub.domain.areas import AreaSettings
 from hub.domain.research_prompts import ResearchPrompts
 
 # Rules whose recommended action is a (re)referral to Marac.
@@ -137,7 +138,7 @@ def family_cases(
     state: Mapping[str, Any],
     alerts: Sequence[StoredAlert],
     since: date | None,
-    window_days: int,
+    area: AreaSettings,
     prompts: ResearchPrompts,
 ) -> list[Case]:
     """The cases of one family for the next meeting (see the module docstring)."""
@@ -158,7 +159,7 @@ def family_cases(
     for v, entry in _referrals(state, since):
         case(v).referrals.append(entry)
     for c in cases.values():
-        _flag_repeat(state, c, window_days)
+        _flag_repeat(state, c, area)
         c.agencies = list(state.get("agencies", []))
         c.open_actions = [
             {k: x.get(k) for k in ("action", "owner_agency", "meeting_date", "hearing")}
@@ -169,16 +170,16 @@ def family_cases(
     return sorted(cases.values(), key=lambda c: (c.first, c.victim))
 
 
-def _flag_repeat(state: Mapping[str, Any], c: Case, window_days: int) -> None:
+def _flag_repeat(state: Mapping[str, Any], c: Case, area: AreaSettings) -> None:
     for a in c.alerts:
         if a.rule == "repeat_marac_case":
             c.repeat_reasons.append(f"repeat Marac case: {a.reason}")
     latest = c.latest
     for h in hearings_in_state(state, c.victim):
         heard = _day(h["meeting_date"])
-        if 0 <= (latest - heard).days <= window_days:
+        if area.in_window(heard, latest):
             where = f" ({h['area']})" if h.get("area") else ""
             c.repeat_reasons.append(
-                f"heard at Marac{where} on {heard.isoformat()}, within {window_days} days"
+                f"heard at Marac{where} on {heard.isoformat()}, within {area.window_words}"
             )
     c.repeat = bool(c.repeat_reasons)

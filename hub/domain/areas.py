@@ -18,7 +18,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,11 +28,13 @@ from hub.domain.calendar import Calendar
 from hub.domain.family import FamilyProjection, victims
 
 DEFAULT = "default"
-# Referrals to these services expect a first contact attempt (Marac itself contacts nobody).
-CONTACT_SERVICES = (
-    "idva", "community_idva", "complex_needs", "childrens_services", "adult_safeguarding",
-    "housing", "substance_misuse", "mental_health", "perpetrator_programme",
-)  # fmt: skip
+# Referrals to these services expect a first contact attempt within the working days. The
+# source (the Connect design) sets the five-day standard for the medium-risk community Idva
+# service only; an area that holds other services to it lists them (hub/data/areas.toml).
+CONTACT_SERVICES = ("community_idva",)
+# The complex-case rule counts referrals into the Idva / complex-case service (Worth Services),
+# not referrals to any destination.
+COMPLEX_CASE_SERVICES = ("idva", "community_idva", "complex_needs")
 
 
 class AreaSettingsError(ValueError):
@@ -48,9 +50,15 @@ class AreaSettings:
     medium_risk_min: int = 6  # Dash band routed to community Idva: min..max inclusive
     medium_risk_max: int = 9
     escalation_events: int = 3  # domestic-abuse events in the window → consider Marac
-    window_days: int = 365  # "12 months": rolling, both ends inclusive
-    complex_case_referrals: int = 3  # referrals in the window (with poor engagement)
-    poor_engagement_attempts: int = 2  # contact attempts that did not reach the person
+    # The window of the rules and reports: window_months calendar months back to the same date
+    # (12: "12 months", 29 February included), or, when an area sets it, window_days days.
+    window_months: int = 12
+    window_days: int | None = None
+    complex_case_referrals: int = 3  # referrals into the service in the window, with …
+    # … this many contact attempts that did not reach the person: "poor engagement" is local
+    # practice, not a figure from the sources
+    poor_engagement_attempts: int = 2
+    complex_case_services: tuple[str, ...] = COMPLEX_CASE_SERVICES  # "into the service"
     serial_perpetrator_victims: int = 2  # victims linked to one perpetrator → DVDS
     first_contact_working_days: int = 5
     first_contact_services: tuple[str, ...] = CONTACT_SERVICES
@@ -63,6 +71,33 @@ class AreaSettings:
 
     def label(self, agency_id: str) -> str:
         return self.labels.get(agency_id, agency_id)
+
+    def window_start(self, day: date) -> date:
+        """The first local date inside the window that ends on day (both ends inclusive).
+        In months: the same date window_months earlier, or that month's last day when it has
+        no such date (a year back from 29 February 2028 is 28 February 2027)."""
+        if self.window_days is not None:
+            return day - timedelta(days=self.window_days)
+        return months_before(day, self.window_months)
+
+    def in_window(self, earlier: date, later: date) -> bool:
+        """earlier is no later than later and inside the window ending on later."""
+        return self.window_start(later) <= earlier <= later
+
+    @property
+    def window_words(self) -> str:
+        if self.window_days is not None:
+            return f"{self.window_days} days"
+        return "12 months" if self.window_months == 12 else f"{self.window_months} months"
+
+
+def months_before(day: date, months: int) -> date:
+    """The same date `months` calendar months earlier, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
 
 
 @dataclass(frozen=True)
@@ -181,12 +216,14 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "medium_risk_min": _int_in(0, 24),
     "medium_risk_max": _int_in(0, 24),
     "escalation_events": _int_in(1, 100),
+    "window_months": _int_in(1, 120),
     "window_days": _int_in(1, 3660),
     "complex_case_referrals": _int_in(1, 100),
     "poor_engagement_attempts": _int_in(1, 100),
     "serial_perpetrator_victims": _int_in(2, 100),
     "first_contact_working_days": _int_in(1, 60),
     "first_contact_services": _strings,
+    "complex_case_services": _strings,
     "agencies": _strings,
     "kafka_plaintext": _bool,
     "labels": _labels,
@@ -236,6 +273,10 @@ def _area(name: str, raw: Any, base: AreaSettings, text: str, source: str) -> Ar
     if "labels" in values:
         values["labels"] = {**base.labels, **values["labels"]}
     values.setdefault("agencies", ())  # an agency belongs to one area: never inherited
+    if "window_days" in values and "window_months" in values:
+        raise fail("window_days", "and window_months are both set: keep one")
+    if "window_months" in values:  # an area's own window replaces the inherited one
+        values["window_days"] = None
     area = replace(base, name=name, calendar=replace(base.calendar, **cal), **values)
     if area.medium_risk_min > area.medium_risk_max or area.medium_risk_max >= area.dash_high_risk:
         given = [k for k in ("medium_risk_max", "medium_risk_min", "dash_high_risk") if k in raw]
@@ -310,6 +351,7 @@ def settings_in_force(area: AreaSettings, default: AreaSettings) -> list[Setting
             key, _show(value), area.name != DEFAULT and key != "agencies" and value == inherited
         )
         for key, value, inherited in rows
+        if value is not None  # unset (window_days when the window is in months): not in force
     ]
 
 

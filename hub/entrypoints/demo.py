@@ -49,7 +49,8 @@ def _demo_login(app_services: Any) -> str:
 async def _simulate(
     base: str, keys: dict[str, str], chair_key: str, families: int, seed: int | None
 ) -> None:
-    stream = demo_stream(families, seed=random.randrange(1_000_000) if seed is None else seed)
+    seed = random.randrange(1_000_000) if seed is None else seed
+    stream = demo_stream(families, seed=seed, showcase=True)
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         for n, (agency, event) in enumerate(stream, 1):
             r = await client.post(

@@ -47,9 +47,16 @@ class RequestOut(BaseModel):
     decision_reason: str | None = None
 
 
-def _practitioner(principal: Principal) -> None:
+def _requester(principal: Principal) -> None:
+    """Practitioners acting for an agency ask for more; so may a Marac chair or coordinator,
+    who also sees some items as involvement only (the holding agency answers them)."""
+    if principal.kind == "person" and principal.role in MARAC_ROLES:
+        return
     if principal.kind != "person" or principal.role in PERSON_ROLES or not principal.agency_id:
-        raise Forbidden("requests for more are made by practitioners acting for an agency")
+        raise Forbidden(
+            "requests for more are made by practitioners acting for an agency, or by a Marac "
+            "chair or coordinator"
+        )
 
 
 def _audit(policy: PolicyPoint, principal: Principal, purpose: str, action: str, subject: str,
@@ -59,8 +66,11 @@ def _audit(policy: PolicyPoint, principal: Principal, purpose: str, action: str,
 
 def open_request(services: HubContext, principal: Principal, body: RequestIn) -> RequestOut:
     """Ask the agency holding these events to let the reader see more than involvement."""
-    _practitioner(principal)
+    _requester(principal)
     store, policy = services.ingress.store, services.policy
+    if principal.role in MARAC_ROLES:  # a Marac reader asks within their area only
+        where = "POST /v1/requests"
+        require_subjects_in_area(services, principal, body.purpose.value, where, [body.subject])
     held = [store.get(i) for i in body.items]
     if any(e is None or body.subject not in {s.token for s in e.subjects} for e in held):
         raise Unusable("every item must be an event about the subject")
@@ -99,6 +109,8 @@ def decide_request(
     req = policy.requests.get(request_id)
     if req is None:
         raise NotFound(f"no access request {request_id}")
+    if principal.principal_id == req.requester_id:
+        raise Forbidden("you asked for this: the holding agency or another Marac reader answers")
     holder = principal.kind == "person" and principal.agency_id == req.holding_agency
     if not (holder or principal.role in MARAC_ROLES):
         raise Forbidden(
@@ -114,3 +126,20 @@ def decide_request(
     decided = policy.requests.get(request_id)
     assert decided is not None
     return RequestOut(**decided.view())
+
+
+def request_more_of_item(
+    services: HubContext, principal: Principal, hub_id: str, purpose: Purpose, reason: str
+) -> RequestOut:
+    """The family page's "request more": one involvement-only item, asked about the person it
+    is about (its victim, or else its first subject), through open_request's checks."""
+    event = services.ingress.store.get(hub_id)
+    if event is None:
+        raise NotFound(f"no event {hub_id}")
+    victims = [s.token for s in event.subjects if s.role == "victim"]
+    about = victims[0] if victims else event.subjects[0].token
+    return open_request(
+        services,
+        principal,
+        RequestIn(subject=about, items=[hub_id], purpose=purpose, reason=reason),
+    )

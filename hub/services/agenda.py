@@ -99,12 +99,14 @@ def build(
     for a in alerts:
         by_family.setdefault(a.family_id, []).append(a)
     cases: list[Case] = []
-    window = book.get(area).window_days
+    settings = book.get(area)
     for fid in fids:
         lookup = find_family(services.engine, fid)
         if lookup is None or lookup.state is None:
             continue
-        cases += family_cases(fid, lookup.state, by_family.get(fid, []), since, window, _prompts())
+        cases += family_cases(
+            fid, lookup.state, by_family.get(fid, []), since, settings, _prompts()
+        )
     return sorted(cases, key=lambda c: (c.first, c.family_id, c.victim)), since, last
 
 

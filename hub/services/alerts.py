@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from consent.decision import Decision
-from hub.adapters.sql.alerts import AlertQuery, current_revision
+from hub.adapters.sql.alerts import AlertQuery, count_alerts, current_revision
 from hub.adapters.sql.alerts import list_alerts as query_alerts
 from hub.adapters.sql.principals import Principal
 from hub.contract.parse import error_entry
@@ -144,13 +144,16 @@ def alert_query(
     date_from: date | None,
     date_to: date | None,
     limit: int,
+    offset: int = 0,
+    urgent_first: bool = False,
 ) -> AlertQuery:
     if date_from is not None and date_to is not None and date_to < date_from:
         msg = "'to' is before 'from'; give an earlier 'from' or a later 'to'"
         raise Unusable(msg, [error_entry(("query", "to"), msg, "date_order")])
     return AlertQuery(
         area=area_in_scope(principal, area), status=status_, rule=rule,
-        date_from=date_from, date_to=date_to, limit=limit,
+        date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+        urgent_first=urgent_first,
     )  # fmt: skip
 
 
@@ -169,3 +172,9 @@ def list_alerts(
         alerts=shown, withheld=len(rows) - len(shown), refusals=screened.refusals,
         revision=revision, audit_record_id=record_id,
     )  # fmt: skip
+
+
+def count_matching(services: HubContext, q: AlertQuery) -> int:
+    """How many alerts match q's filters in the reader's scope (a page count for paging;
+    withheld ones included, as each page says how many it withholds)."""
+    return count_alerts(services.engine, q)

@@ -99,15 +99,22 @@ def attendance(at: datetime, victim: str = VICTIM, disclosed: str = "yes") -> Ca
 
 
 def dash(
-    score: int, at: datetime, victim: str = VICTIM, pj: bool = False, perps: Iterable[str] = (PERP,)
+    score: int,
+    at: datetime,
+    victim: str = VICTIM,
+    pj: bool = False,
+    perps: Iterable[str] = (PERP,),
+    raised_to: str | None = None,
 ) -> CanonicalEvent:
     answers = ["yes"] * score + ["no"] * (24 - score)
-    body = {
+    body: dict[str, Any] = {
         "answers": answers,
         "score": score,
         "assessor_role": "idva",
-        "professional_judgement": pj,
+        "professional_judgement": pj or raised_to is not None,
     }
+    if raised_to is not None:
+        body["judgement_raised_to"] = raised_to
     return event("risk.dash", at, _people(victim, perps), body, agency=IDVA)
 
 

@@ -43,7 +43,7 @@ def stored(a: Alert, status: str = "new", **detail: Any) -> StoredAlert:
 
 
 def cases(p: FamilyProjection, alerts: list[StoredAlert], since: date | None = None) -> list:
-    return family_cases(p.family_id, p.to_dict(), alerts, since, 365, PROMPTS)
+    return family_cases(p.family_id, p.to_dict(), alerts, since, AREA, PROMPTS)
 
 
 def alerts_of(p: FamilyProjection, status: str = "new", **detail: Any) -> list[StoredAlert]:
@@ -104,7 +104,7 @@ def test_a_hearing_within_the_window_flags_a_repeat(gap: int, repeat: bool) -> N
     assert case.repeat is repeat
     if repeat:
         assert case.repeat_reasons == [
-            f"heard at Marac (TEST-AREA) on {first.date().isoformat()}, within 365 days"
+            f"heard at Marac (TEST-AREA) on {first.date().isoformat()}, within 12 months"
         ]
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from hub.domain.areas import AreaSettings, AreaSettingsError, describe, load_areas, victim_area
+from hub.domain.areas import (
+    AreaSettings,
+    AreaSettingsError,
+    describe,
+    load_areas,
+    months_before,
+    victim_area,
+)
 from hub.entrypoints.cli import main
 from tests.unit.family_builders import MONDAY, POLICE, days, fold, hearing, incident, referral
 
@@ -33,15 +40,16 @@ def test_the_packaged_defaults_are_domain_md_s() -> None:
     book = load_areas()
     d = book.default
     assert (d.dash_high_risk, d.medium_risk_min, d.medium_risk_max) == (14, 6, 9)
-    assert (d.escalation_events, d.window_days, d.complex_case_referrals) == (3, 365, 3)
+    assert (d.escalation_events, d.window_months, d.complex_case_referrals) == (3, 12, 3)
+    assert d.window_days is None and d.window_words == "12 months"
     assert (d.serial_perpetrator_victims, d.first_contact_working_days) == (2, 5)
     assert date(2026, 12, 28) in d.calendar.holidays  # Boxing Day (substitute) 2026
     assert d.calendar.timezone == "Europe/London"
     assert d.calendar.school_day_start == time(8, 30)
-    assert "idva" in d.first_contact_services and "marac" not in d.first_contact_services
+    assert d.first_contact_services == ("community_idva",)  # the source's scope only
     # the code's defaults agree with the packaged file's
     assert AreaSettings().dash_high_risk == d.dash_high_risk
-    assert AreaSettings().window_days == d.window_days
+    assert (AreaSettings().window_months, AreaSettings().window_days) == (12, None)
 
 
 def test_areas_inherit_what_they_leave_out() -> None:
@@ -144,3 +152,29 @@ def test_hub_rules_show_stops_on_a_bad_file_with_one_line(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert f"{rules} line 2: [default] window_days must be a whole number" in err
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "start"),
+    [
+        (date(2026, 3, 2), 12, date(2025, 3, 2)),
+        (date(2028, 2, 29), 12, date(2027, 2, 28)),  # no 29 February in 2027: its last day
+        (date(2029, 2, 28), 12, date(2028, 2, 28)),
+        (date(2026, 3, 31), 1, date(2026, 2, 28)),
+        (date(2026, 1, 15), 13, date(2024, 12, 15)),
+    ],
+)
+def test_months_before_is_the_same_date_or_the_shorter_months_last_day(
+    day: date, months: int, start: date
+) -> None:
+    assert months_before(day, months) == start
+
+
+def test_an_area_counts_its_window_in_days_or_months_not_both() -> None:
+    book = load_areas("[default]\nwindow_months = 12\n\n[A]\nwindow_days = 90\n\n[B]\n")
+    assert book.get("A").window_days == 90 and book.get("A").window_words == "90 days"
+    assert book.get("B").window_words == "12 months"
+    with pytest.raises(AreaSettingsError, match="window_days and window_months are both set"):
+        load_areas("[default]\nwindow_months = 12\nwindow_days = 90\n")
+    months_again = load_areas("[default]\nwindow_days = 90\n\n[A]\nwindow_months = 6\n")
+    assert months_again.get("A").window_words == "6 months"

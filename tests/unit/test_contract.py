@@ -104,6 +104,17 @@ def test_dash_score_other_than_yes_count_is_refused(answers: list[str], score: i
     assert f"score {score} does not match the {yes} 'yes' answers" in error["msg"]
 
 
+def test_a_judgement_level_comes_with_the_judgement_flag() -> None:
+    raised = ADAPTER.validate_python(
+        with_data(b.dash(3), professional_judgement=True, judgement_raised_to="medium")
+    )
+    assert raised.data.judgement_raised_to == "medium"
+    error = only_error(with_data(b.dash(3), judgement_raised_to="high"))
+    assert "judgement_raised_to needs professional_judgement true" in error["msg"]
+    wrong = only_error(with_data(b.dash(3), professional_judgement=True, judgement_raised_to="x"))
+    assert wrong["loc"][-1] == "judgement_raised_to"
+
+
 # --- refused events: each error points at the field to fix ------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,7 +13,7 @@ from consent.policy import PERSON_ROLES, PolicyError, load_policy
 from consent.records import ConsentRecord, Provision
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
-from hub.services.disclosure import data_fields_of
+from hub.services.disclosure import data_fields_of, decision_record
 
 AGENCY_TYPES = load_agency_types()
 POLICY = load_policy(None, EVENT_TYPES, AGENCY_TYPES)
@@ -138,6 +139,10 @@ def test_an_override_shares_without_consent_and_says_so() -> None:
     d = decide_disclosure(it, reader("marac_chair"), PURPOSES[0], POLICY, consents, AT, override)
     assert d.shared and d.basis == SAFEGUARDING_CONDITION and d.override == override
     assert "without consent" in d.reason
+    # the audit record keeps every field of the decision, the override's included
+    record = decision_record(d)
+    assert record == {**asdict(d), "fields": list(d.fields)}
+    assert record["override"]["justification"] == "Risk of escalation if asked."
 
 
 @pytest.mark.parametrize(

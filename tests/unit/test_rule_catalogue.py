@@ -22,7 +22,8 @@ escalation_events = 4
 
 def test_every_rule_has_one_description_and_every_setting_named_exists() -> None:
     assert [r.name for r in CATALOGUE] == list(RULE_NAMES)
-    known = {s.key for s in settings_in_force(AreaSettings(), AreaSettings())}
+    in_days = AreaSettings(window_days=365)  # window_days is in force only where it is set
+    known = {s.key for s in settings_in_force(in_days, in_days)}
     for r in CATALOGUE:
         assert r.title and len(r.description) > 40 and r.who_acts, r.name
         assert r.settings and set(r.settings) <= known, r.name
@@ -36,7 +37,8 @@ def test_an_area_shows_each_rule_with_its_own_values_and_marks_inherited_ones() 
     escalation = {s.key: s for s in found["potential_escalation"].settings}
     assert escalation["escalation_events"].value == "4"
     assert not escalation["escalation_events"].inherited
-    assert escalation["window_days"].value == "365" and escalation["window_days"].inherited
+    assert escalation["window_months"].value == "12" and escalation["window_months"].inherited
+    assert "window_days" not in escalation  # not in force: the window is in months
 
 
 def test_hub_rules_show_names_every_rule_with_its_description_and_settings(
@@ -49,7 +51,7 @@ def test_hub_rules_show_names_every_rule_with_its_description_and_settings(
     out = capsys.readouterr().out
     for r in CATALOGUE:
         assert f"{r.name}: {r.title}" in out and r.description in out
-    assert "settings: escalation_events = 4; window_days = 365" in out
+    assert "settings: escalation_events = 4; window_months = 12" in out
     assert str(rules) in out  # which file the settings come from
     assert "[TEST-AREA-NORTH]" in out and "escalation_events = 4" in out
     assert "[TEST-AREA-SOUTH]" not in out and "\n[default]\n" not in out

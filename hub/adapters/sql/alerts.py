@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, case, func, select
 
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import alerts
@@ -43,6 +43,8 @@ class AlertQuery:
     date_to: date | None = None
     family_id: str | None = None
     limit: int = 100
+    offset: int = 0
+    urgent_first: bool = False  # open first, soonest due, then latest event (the inbox's order)
 
 
 def _tuple(raw: str | None) -> tuple[str, ...]:
@@ -97,10 +99,27 @@ def _filtered(query: Select[Any], q: AlertQuery) -> Select[Any]:
 
 def list_alerts(engine: Engine, q: AlertQuery) -> list[StoredAlert]:
     """Alerts matching q, latest event first (event time is the same on a replay; the
-    wall-clock times are not)."""
-    query = _filtered(select(alerts), q).order_by(alerts.c.event_time.desc(), alerts.c.alert_id)
+    wall-clock times are not); with q.urgent_first, open alerts first, soonest due first
+    (no deadline last), then latest event. q.offset and q.limit page through them."""
+    latest: tuple[Any, ...] = (alerts.c.event_time.desc(), alerts.c.alert_id)
+    order: tuple[Any, ...]
+    if q.urgent_first:
+        closed = case((alerts.c.status.in_((AlertStatus.NEW, AlertStatus.REOPENED)), 0), else_=1)
+        no_due = case((alerts.c.due.is_(None), 1), else_=0)
+        order = (closed, no_due, alerts.c.due, *latest)
+    else:
+        order = latest
+    query = _filtered(select(alerts), q).order_by(*order).offset(q.offset).limit(q.limit)
     with engine.connect() as conn:
-        return [stored_alert(r) for r in conn.execute(query.limit(q.limit))]
+        return [stored_alert(r) for r in conn.execute(query)]
+
+
+def count_alerts(engine: Engine, q: AlertQuery) -> int:
+    """How many alerts match q's filters (before the sharing policy withholds any)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(_filtered(select(func.count()).select_from(alerts), q)).scalar_one()
+        )
 
 
 def get_alert(engine: Engine, alert_id: str) -> StoredAlert | None:

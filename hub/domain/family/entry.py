@@ -66,6 +66,8 @@ def facts_of(e: CanonicalEvent) -> dict[str, Any]:
         facts["score"] = list(e.data.get("answers", ())).count("yes")
     if e.type in (EventType.REFERRAL_MADE, EventType.RISK_DASH):
         facts["professional_judgement"] = bool(e.data.get("professional_judgement"))
+    if e.type == EventType.RISK_DASH and facts["professional_judgement"]:
+        facts["judgement_raised_to"] = e.data.get("judgement_raised_to") or "high"
     if e.type == EventType.REFERRAL_MADE:
         facts["concern_stated"] = e.data.get("concern") is not None
     return facts

@@ -12,8 +12,8 @@ are given as a distribution.
 **Weekly central list** for a Marac area and an ISO week, as of the end of that week (Monday
 00:00 local time of the following week, exclusive): events after it are left out, so a past
 week's list can be drawn again. Families belong to the area that ``victim_area`` gives for
-their timeline up to the end of the week. "In the window" means within the area's
-``window_days`` (default 365) local calendar days before the week's Sunday, both ends
+their timeline up to the end of the week. "In the window" means within the area's window
+(default 12 months: back to the same calendar date) before the week's Sunday, both ends
 inclusive, as the rules count it. Each person's rank is the sum of the points below, every
 factor shown with its points and evidence; ties go to the person whose latest
 domestic-abuse event is the more recent, then to the person id (a stable order).

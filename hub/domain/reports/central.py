@@ -99,7 +99,7 @@ class CentralList:
     week: str
     start: datetime
     end: datetime
-    window_days: int
+    window: str  # the area's window in words: "12 months", or "90 days" where an area sets days
     victims: tuple[Ranked, ...]
     perpetrators: tuple[Ranked, ...]
     families: int = field(default=0)  # families of the area considered
@@ -110,7 +110,7 @@ class CentralList:
             "week": self.week,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "window_days": self.window_days,
+            "window": self.window,
             "families": self.families,
             "victims": [r.to_dict() for r in self.victims],
             "perpetrators": [r.to_dict() for r in self.perpetrators],
@@ -129,7 +129,7 @@ class _Scope:
 
     def in_window(self, e: Entry) -> bool:
         last_day = self.area.calendar.local_date(self.end - timedelta(microseconds=1))
-        return (last_day - self.area.calendar.local_date(e.time)).days <= self.area.window_days
+        return self.area.in_window(self.area.calendar.local_date(e.time), last_day)
 
     def day(self, e: Entry) -> str:
         return self.area.calendar.local_date(e.time).isoformat()
@@ -170,7 +170,7 @@ def central_list(
         perps = {q for e in entries for q in e.persons("perpetrator")}
         ps += [r for q in sorted(perps) if (r := _perpetrator(scope, q)) is not None]
     return CentralList(
-        settings.name, week.name, start, end, settings.window_days,
+        settings.name, week.name, start, end, settings.window_words,
         _ranked(vs, top), _ranked(ps, top), families,
     )  # fmt: skip
 
@@ -238,12 +238,8 @@ def _repeat(s: _Scope, v: str, abuse: list[Entry]) -> str | None:
         return f"heard at Marac as a repeat case on {marked[-1].facts.get('meeting_date')}"
     for h in reversed(heard):
         after = [e for e in abuse if e.key > h.key]
-        gap = [
-            e
-            for e in after
-            if (s.area.calendar.local_date(e.time) - s.area.calendar.local_date(h.time)).days
-            <= s.area.window_days
-        ]
+        day = s.area.calendar.local_date
+        gap = [e for e in after if s.area.in_window(day(h.time), day(e.time))]
         if gap:
             return (
                 f"abuse reported since the hearing of {h.facts.get('meeting_date')}: {s.cite(gap)}"

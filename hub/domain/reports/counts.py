@@ -22,7 +22,7 @@ def window_counts(p: FamilyProjection, area: AreaSettings, as_of: datetime) -> d
     entries = [
         e
         for e in agency_entries(p)
-        if e.time <= as_of and (last - cal.local_date(e.time)).days <= area.window_days
+        if e.time <= as_of and area.in_window(cal.local_date(e.time), last)
     ]
 
     def of(person: str, kind: str) -> list[Entry]:
@@ -56,7 +56,7 @@ def window_counts(p: FamilyProjection, area: AreaSettings, as_of: datetime) -> d
     return {
         "as_of": as_of.isoformat(),
         "area": area.name,
-        "window_days": area.window_days,
+        "window": area.window_words,
         "victims": out_v,
         "perpetrators": out_p,
     }

@@ -13,8 +13,9 @@ updates its alert instead of adding one:
 | rule | condition key |
 |---|---|
 | visible_high_risk, professional_judgement, potential_escalation | victim person, Marac cycle |
-| medium_risk, complex_case, complex_needs, toxic_trio | victim person, Marac cycle |
-| repeat_marac_case | victim person, the hearing it repeats |
+| medium_risk, complex_case, complex_needs | victim person, Marac cycle |
+| toxic_trio, toxic_trio_children | victim person, Marac cycle |
+| repeat_marac_case | victim person, the Marac referral it repeats (or hearing, if no referral) |
 | serial_perpetrator | perpetrator person |
 | children_present | the incident's hub id |
 | first_contact_overdue | the referral's hub id |
@@ -52,6 +53,7 @@ from hub.domain.rules.household import (
     complex_needs,
     serial_perpetrator,
     toxic_trio,
+    toxic_trio_children,
 )
 from hub.domain.rules.marac import (
     complex_case,
@@ -73,6 +75,7 @@ RULES: tuple[Rule, ...] = (
     complex_case,
     complex_needs,
     toxic_trio,
+    toxic_trio_children,
     serial_perpetrator,
     children_present,
     first_contact_overdue,

@@ -109,24 +109,33 @@ class Context:
         return earlier[-1].hub_id if earlier else "none"
 
     def hearing(self, hub_id: str) -> Entry:
+        return self.entry(hub_id)
+
+    def entry(self, hub_id: str) -> Entry:
+        """The agency event with this hub id."""
         return self._by_id[hub_id]
 
     def day(self, t: datetime) -> date:
         return self.cal.local_date(t)
 
     def within(self, earlier: Entry, later: Entry) -> bool:
-        """earlier is no later than later and at most window_days calendar days before it
-        (local dates, both ends inclusive: 365 days apart is inside, 366 outside)."""
-        gap = self._ordinal[later.hub_id] - self._ordinal[earlier.hub_id]
-        return earlier.key <= later.key and gap <= self.area.window_days
+        """earlier is no later than later and inside the window ending on later's local date
+        (12 months: back to the same calendar date, both ends inclusive)."""
+        first = self._first_day(later)
+        return earlier.key <= later.key and self._ordinal[earlier.hub_id] >= first
 
     def window(self, series: Series, point: Entry) -> list[Entry]:
         """The entries of the series within the window ending at the point."""
-        return series.since(point, self._ordinal[point.hub_id] - self.area.window_days)
+        return series.since(point, self._first_day(point))
+
+    def _first_day(self, point: Entry) -> int:
+        """The ordinal of the first local date inside the window ending at the point."""
+        day = date.fromordinal(self._ordinal[point.hub_id])
+        return self.area.window_start(day).toordinal()
 
     @property
     def window_words(self) -> str:
-        return "12 months" if self.area.window_days == 365 else f"{self.area.window_days} days"
+        return self.area.window_words
 
     def token(self, person: str) -> str:
         """The person's primary token: the one of their earliest agency event."""

@@ -22,8 +22,14 @@ class RuleInfo:
     description: str  # what it looks for and what it asks, in plain words
     # who must act on its alert (DOMAIN.md); today every alert also reaches the Marac inbox
     who_acts: str
-    settings: tuple[str, ...]  # the AreaSettings it reads (and the calendar's, by key)
+    # the AreaSettings it reads (and the calendar's, by key); one that is unset (window_days
+    # while the window is in months) is not in force and not shown
+    settings: tuple[str, ...]
 
+
+# The window: window_months calendar months back to the same date (12: "12 months"), or
+# window_days days where an area counts in days; only the one in force is shown.
+_WINDOW = ("window_months", "window_days")
 
 CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
@@ -35,52 +41,63 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         "professional_judgement", "Professional judgement",
         "A referral flagged as professional judgement with its stated concern, or a Dash below "
-        "the high-risk score where the assessor's judgement raised the risk: refer to Marac.",
+        "the high-risk score whose assessor's judgement raised the risk to high: refer to "
+        "Marac. Judgement raising a score to medium routes to the community Idva instead.",
         "Marac chair", ("dash_high_risk",),
     ),
     RuleInfo(
         "potential_escalation", "Potential escalation",
         "escalation_events or more domestic-abuse events about the same victim, from any "
-        "agency, within the window (window_days) and one Marac cycle: consider Marac.",
-        "Marac chair", ("escalation_events", "window_days"),
+        "agency, within the window and one Marac cycle: consider Marac.",
+        "Marac chair", ("escalation_events", *_WINDOW),
     ),
     RuleInfo(
         "repeat_marac_case", "Repeat Marac case",
         "Abuse between the same victim and perpetrator, reported by any agency, within the "
-        "window (window_days) after a Marac hearing: refer back to Marac. After the window it "
-        "is a new referral.",
-        "Marac chair", ("window_days",),
+        "window after the victim's last Marac referral (or hearing, where the hub holds no "
+        "referral): refer back to Marac. After the window it is a new referral.",
+        "Marac chair", _WINDOW,
     ),
     RuleInfo(
         "medium_risk", "Medium risk",
-        "A Dash score from medium_risk_min to medium_risk_max without raised judgement: route "
-        "the case to the community Idva service.",
+        "A Dash score from medium_risk_min to medium_risk_max not raised to high, or a lower "
+        "score the assessor's judgement raised to medium: route the case to the community "
+        "Idva service.",
         "Community Idva", ("medium_risk_min", "medium_risk_max"),
     ),
     RuleInfo(
         "complex_case", "Complex case",
-        "complex_case_referrals or more referrals about the victim in the window, and "
-        "poor_engagement_attempts or more contact attempts that did not reach them: refer to "
-        "the complex-case team. What counts as poor engagement is local practice.",
+        "complex_case_referrals or more referrals of the victim into the service "
+        "(complex_case_services) in the window, and poor_engagement_attempts or more contact "
+        "attempts that did not reach them: refer to the complex-case team. What counts as "
+        "poor engagement is local practice, not a figure from the sources.",
         "Complex-case team",
-        ("complex_case_referrals", "poor_engagement_attempts", "window_days"),
+        ("complex_case_referrals", "complex_case_services", "poor_engagement_attempts",
+         *_WINDOW),
     ),
     RuleInfo(
         "complex_needs", "Complex needs",
         "Drug misuse, alcohol misuse or mental health needs reported about the victim in the "
         "window: make sure those services are part of the plan.",
-        "Marac chair", ("window_days",),
+        "Marac chair", _WINDOW,
     ),
     RuleInfo(
         "toxic_trio", "Toxic trio",
         "Domestic abuse of the victim, and mental ill-health and substance misuse in the "
-        "household, within the window: look at the impact on any children.",
-        "Marac chair", ("window_days",),
+        "household, within the window, children or not.",
+        "Marac chair", _WINDOW,
+    ),
+    RuleInfo(
+        "toxic_trio_children", "Toxic trio with children",
+        "The toxic trio with a child known to be in the victim's household: the stronger "
+        "alert, saying to tell children's social care.",
+        "Marac chair and children's social care", _WINDOW,
     ),
     RuleInfo(
         "serial_perpetrator", "Serial perpetrator",
-        "A perpetrator linked to serial_perpetrator_victims or more victims: a flag for review "
-        "(consider a Domestic Violence Disclosure Scheme application), not a finding.",
+        "A perpetrator linked to serial_perpetrator_victims or more victims, or carrying a "
+        "police high-risk-perpetrator marker: a flag for review (consider a Domestic Violence "
+        "Disclosure Scheme application), never a finding.",
         "Marac chair", ("serial_perpetrator_victims",),
     ),
     RuleInfo(
@@ -116,7 +133,7 @@ class RuleInForce:
 def rules_in_force(area: AreaSettings, default: AreaSettings) -> list[RuleInForce]:
     """Every rule with the settings it reads as they stand in this area."""
     by_key = {s.key: s for s in settings_in_force(area, default)}
-    return [RuleInForce(r, tuple(by_key[k] for k in r.settings)) for r in CATALOGUE]
+    return [RuleInForce(r, tuple(by_key[k] for k in r.settings if k in by_key)) for r in CATALOGUE]
 
 
 def describe_rules(area: AreaSettings, default: AreaSettings) -> list[str]:

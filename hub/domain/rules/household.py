@@ -1,5 +1,6 @@
-"""Rules about the household and the people around the victim: complex needs, toxic trio,
-serial perpetrators and children present at an incident (Operation Encompass)."""
+"""Rules about the household and the people around the victim: complex needs, toxic trio
+(and its stronger variant with children), serial perpetrators and children present at an
+incident (Operation Encompass)."""
 
 from __future__ import annotations
 
@@ -62,51 +63,85 @@ def _household(ctx: Context, victim: str) -> set[str]:
     return {victim} | {pid for e in ctx.history(victim) for pid in e.persons()}
 
 
-def toxic_trio(ctx: Context) -> list[Alert]:
-    """Domestic abuse of the victim, and mental ill-health and substance misuse of anyone in
-    the victim's household (the people named with them), all in the window, with a child
-    in the household known by then (an event naming the victim and a child)."""
+def _trio_points(
+    ctx: Context, v: str, needs: list[Entry], kids: list[Entry] | None
+) -> tuple[list[Point], dict[str, tuple[list[Entry], ...]]]:
+    """Where domestic abuse of v, and mental ill-health and substance misuse of anyone in v's
+    household, all fall in the window (and, with kids, a child in the household is known)."""
+    home = _household(ctx, v)
+    mh = ctx.series(e for e in needs if _needs(e, MENTAL_HEALTH) and home & set(e.about()))
+    sm = ctx.series(e for e in needs if _needs(e, SUBSTANCE) and home & set(e.about()))
+    da = ctx.series(
+        e for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE) if is_da(e)
+    )
+    children = ctx.series(e for e in (kids or []) if e.names(v))
+    points: list[Point] = []
+    found: dict[str, tuple[list[Entry], ...]] = {}
+    for e in sorted({*da, *mh, *sm, *children}, key=lambda x: x.key):
+        parts = (ctx.window(da, e), ctx.window(mh, e), ctx.window(sm, e))
+        known = children.upto(e)[-1:]
+        if all(parts) and (kids is None or known):
+            points.append((e, [*parts[0], *parts[1], *parts[2], *known]))
+            found[e.hub_id] = (*parts, known)
+    return points, found
+
+
+def _trio_alerts(ctx: Context, rule: str, kids: list[Entry] | None, action: str) -> list[Alert]:
     needs = [e for e in ctx.entries if e.type == EventType.NEEDS_IDENTIFIED]
-    kids = [e for e in ctx.entries if _child_evidence(e)]
     out = []
     for v in ctx.victims:
-        home = _household(ctx, v)
-        mh = ctx.series(e for e in needs if _needs(e, MENTAL_HEALTH) and home & set(e.about()))
-        sm = ctx.series(e for e in needs if _needs(e, SUBSTANCE) and home & set(e.about()))
-        da = ctx.series(
-            e
-            for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE)
-            if is_da(e)
-        )
-        children = ctx.series(e for e in kids if e.names(v))
-        points: list[Point] = []
-        found: dict[str, tuple[list[Entry], ...]] = {}
-        for e in sorted({*da, *mh, *sm, *children}, key=lambda x: x.key):
-            parts = (ctx.window(da, e), ctx.window(mh, e), ctx.window(sm, e))
-            known = children.upto(e)[-1:]
-            if all(parts) and known:
-                points.append((e, [*parts[0], *parts[1], *parts[2], *known]))
-                found[e.hub_id] = (*parts, known)
+        points, found = _trio_points(ctx, v, needs, kids)
         for cycle, group in per_cycle(ctx, v, points).items():
             point = group[-1][0]
             w_da, w_mh, w_sm, known = found[point.hub_id]
+            child = f", with a child in the household ({ctx.cites(known)})" if known else ""
             reason = (
                 f"In the {ctx.window_words} to {ctx.day(point.time).isoformat()}: domestic "
                 f"abuse ({ctx.cites(w_da)}), mental ill-health ({ctx.cites(w_mh)}) and "
-                f"substance misuse ({ctx.cites(w_sm)}), with a child in the household "
-                f"({ctx.cites(known)})"
+                f"substance misuse ({ctx.cites(w_sm)}){child}"
             )
-            action = (
-                "Consider a referral to children's social care, and ask mental-health and "
-                "substance-misuse services to share what they know for the plan."
-            )
-            out.append(ctx.alert("toxic_trio", (v, cycle), v, union(group), reason, action))
+            out.append(ctx.alert(rule, (v, cycle), v, union(group), reason, action))
     return out
 
 
+def toxic_trio(ctx: Context) -> list[Alert]:
+    """Domestic abuse of the victim, and mental ill-health and substance misuse of anyone in
+    the victim's household (the people named with them), all in the window: flagged for every
+    victim where the three are present, children or not (Worth Services)."""
+    action = (
+        "Ask mental-health and substance-misuse services to share what they know for the "
+        "plan, and make sure both are part of it."
+    )
+    return _trio_alerts(ctx, "toxic_trio", None, action)
+
+
+def toxic_trio_children(ctx: Context) -> list[Alert]:
+    """The toxic trio with a child in the victim's household known by then (an event naming
+    the victim and a child): the stronger alert, for the chair and children's social care."""
+    kids = [e for e in ctx.entries if _child_evidence(e)]
+    action = (
+        "Children live with all three: tell children's social care and consider a referral; "
+        "make sure the Marac plan covers the children's safety."
+    )
+    return _trio_alerts(ctx, "toxic_trio_children", kids, action)
+
+
+def _police_marked(ctx: Context, q: str) -> Entry | None:
+    """The police high-risk-perpetrator marker on q still in force (the latest police marker
+    event of that kind about q adds it), or None."""
+    marks = [
+        e
+        for e in ctx.about(q, EventType.MARKER_ADDED, EventType.MARKER_REMOVED)
+        if e.agency_type == "police" and e.facts.get("marker") == "high_risk_perpetrator"
+    ]
+    return marks[-1] if marks and marks[-1].type == EventType.MARKER_ADDED else None
+
+
 def serial_perpetrator(ctx: Context) -> list[Alert]:
-    """A perpetrator named with serial_perpetrator_victims or more different victims
-    → flag for DVDS (Clare's Law) consideration."""
+    """A perpetrator named with serial_perpetrator_victims or more different victims (a
+    setting: the sources give no number), or carrying a police high-risk-perpetrator marker
+    whatever the number of victims → flag for review: DVDS (Clare's Law) consideration. A
+    flag for a person to review, never a finding that he is a serial perpetrator."""
     out = []
     for q in persons_in_role(ctx.p, "perpetrator"):
         first: dict[str, Entry] = {}  # each victim's first event naming them with q
@@ -115,16 +150,28 @@ def serial_perpetrator(ctx: Context) -> list[Alert]:
                 for v in e.persons("victim"):
                     first.setdefault(v, e)
         first.pop(q, None)
-        if len(first) < ctx.area.serial_perpetrator_victims:
+        marked = _police_marked(ctx, q)
+        several = len(first) >= ctx.area.serial_perpetrator_victims
+        if not several and marked is None:
             continue
-        links = sorted(set(first.values()), key=lambda e: e.key)
+        links = sorted(set(first.values()) | ({marked} if marked else set()), key=lambda e: e.key)
+        found = []
+        if several:
+            named = ctx.cites(sorted(set(first.values()), key=lambda e: e.key))
+            found.append(
+                f"named as perpetrator with {len(first)} different victims (each first "
+                f"named: {named})"
+            )
+        if marked is not None:
+            found.append(f"a high-risk-perpetrator marker added by {ctx.cite(marked)}")
         reason = (
-            f"The same person is named as perpetrator with {len(first)} different victims; "
-            f"each first named: {ctx.cites(links)}"
+            "For review, not a finding: the same person is "
+            + "; and ".join(found)
+            + f". The area flags {ctx.area.serial_perpetrator_victims} or more victims."
         )
         action = (
-            "Flag for DVDS (Clare's Law) consideration, and make sure each victim's Marac "
-            "knows of the others."
+            "Review whether to consider a DVDS (Clare's Law) disclosure, and make sure each "
+            "victim's Marac knows of the others."
         )
         out.append(ctx.alert("serial_perpetrator", (q,), None, links, reason, action))
     return out

@@ -50,15 +50,28 @@ def visible_high_risk(ctx: Context) -> list[Alert]:
     return out
 
 
+def raised_to(e: Entry) -> str | None:
+    """The level a Dash assessor's judgement raised the risk to (None: not raised). A
+    judgement sent without its level means "high", as the flag always did."""
+    if not e.facts.get("professional_judgement"):
+        return None
+    return str(e.facts.get("judgement_raised_to") or "high")
+
+
 def _judgement(ctx: Context, e: Entry) -> str:
     if e.type == EventType.REFERRAL_MADE:
         return f"referral to {e.facts.get('to')} with a stated concern ({ctx.cite(e)})"
-    return f"Dash scored {_score(e)} of 24 and the assessor raised the risk ({ctx.cite(e)})"
+    return (
+        f"Dash scored {_score(e)} of 24 and the assessor's judgement raised the risk to high "
+        f"({ctx.cite(e)})"
+    )
 
 
 def professional_judgement(ctx: Context) -> list[Alert]:
     """A referral flagged as professional judgement with its stated concern, or a Dash below
-    the high-risk score where the assessor's judgement raised the risk → refer to Marac."""
+    the high-risk score whose assessor's judgement raised the risk *to high* → refer to
+    Marac. Judgement raising a low score to medium routes to the community Idva instead
+    (medium_risk): only "raised to high" asks for a Marac referral."""
     out = []
     for v in ctx.victims:
         flagged = [
@@ -68,7 +81,7 @@ def professional_judgement(ctx: Context) -> list[Alert]:
             and (
                 e.facts.get("concern_stated")
                 if e.type == EventType.REFERRAL_MADE
-                else _score(e) < ctx.area.dash_high_risk
+                else raised_to(e) == "high" and _score(e) < ctx.area.dash_high_risk
             )
         ]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in flagged]).items():
@@ -79,19 +92,28 @@ def professional_judgement(ctx: Context) -> list[Alert]:
     return out
 
 
+def _medium(ctx: Context, e: Entry) -> bool:
+    """Medium risk: a score in the band and not raised to high, or a lower score that the
+    assessor's judgement raised to medium."""
+    lo, hi = ctx.area.medium_risk_min, ctx.area.medium_risk_max
+    level = raised_to(e)
+    return (lo <= _score(e) <= hi and level != "high") or (_score(e) < lo and level == "medium")
+
+
 def medium_risk(ctx: Context) -> list[Alert]:
-    """A Dash in the medium band (6 to 9) without raised judgement → community Idva."""
+    """A Dash in the medium band (6 to 9), or below it with judgement raised to medium
+    → community Idva."""
     lo, hi = ctx.area.medium_risk_min, ctx.area.medium_risk_max
     out = []
     for v in ctx.victims:
-        medium = [
-            e
-            for e in ctx.about(v, EventType.RISK_DASH)
-            if lo <= _score(e) <= hi and not e.facts.get("professional_judgement")
-        ]
+        medium = [e for e in ctx.about(v, EventType.RISK_DASH) if _medium(ctx, e)]
         for cycle, group in per_cycle(ctx, v, [(e, [e]) for e in medium]).items():
             found = union(group)
-            scores = ", ".join(f"{_score(e)} of 24 ({ctx.cite(e)})" for e in found)
+            scores = ", ".join(
+                f"{_score(e)} of 24 ({ctx.cite(e)})"
+                + (", raised to medium on professional judgement" if _score(e) < lo else "")
+                for e in found
+            )
             reason = f"Dash risk assessment scored {scores}: medium risk ({lo} to {hi})"
             action = (
                 "Route to the community Idva service; professional judgement may raise the "
@@ -124,45 +146,82 @@ def potential_escalation(ctx: Context) -> list[Alert]:
     return out
 
 
+def marac_referral_points(ctx: Context, v: str) -> list[Entry]:
+    """When the victim was referred to Marac, in timeline order: each referral to Marac, and
+    each hearing with no Marac referral in the hub since the hearing before it (the referral
+    was made outside the hub; the hearing is the latest date the hub knows it by)."""
+    referrals = [e for e in ctx.about(v, EventType.REFERRAL_MADE) if e.facts.get("to") == "marac"]
+    points = list(referrals)
+    previous = None
+    for h in ctx.about(v, EventType.MARAC_CASE_HEARD):
+        if not any(
+            (previous is None or r.key > previous.key) and r.key <= h.key for r in referrals
+        ):
+            points.append(h)
+        previous = h
+    return sorted(points, key=lambda e: e.key)
+
+
+def _since_words(ctx: Context, anchor: Entry) -> str:
+    if anchor.type == EventType.MARAC_CASE_HEARD:
+        return (
+            f"Marac heard the case on {anchor.facts.get('meeting_date')} "
+            f"({anchor.facts.get('area')})"
+        )
+    return f"Referred to Marac ({ctx.cite(anchor)})"
+
+
 def repeat_marac_case(ctx: Context) -> list[Alert]:
     """Abuse between the same victim and perpetrator(s), reported by any agency, within the
-    window after the victim's latest Marac hearing → refer back to Marac. An event naming no
-    perpetrator counts (it may be the same person); one naming only new perpetrators does not.
-    After the window it is a new referral (the other rules)."""
+    window after the victim's last Marac referral → refer back to Marac (SafeLives: a further
+    incident within 12 months of the date of the last referral). The referral is the
+    ``referral.made`` to Marac; where the hub holds none since the previous hearing, the
+    hearing stands in for it (the latest date the hub knows). Abuse between a referral and its
+    hearing counts: the chair hears the case with it. An event naming no perpetrator counts
+    (it may be the same person); one naming only new perpetrators does not. After the window
+    it is a new referral (the other rules)."""
     out = []
     for v in ctx.victims:
+        anchors = ctx.series(marac_referral_points(ctx, v))
+        if not len(anchors):
+            continue
         points: dict[str, list[Point]] = {}
-        perpetrators: dict[str, set[str]] = {}  # hearing → perpetrators named with v by then
+        perpetrators: dict[str, set[str]] = {}  # referral → perpetrators named with v by then
         for e in ctx.about(v, EventType.POLICE_INCIDENT, EventType.HEALTH_ATTENDANCE):
-            heard = ctx.cycle(v, e)
-            if not is_da(e) or heard == "none":
+            earlier = anchors.before(e)
+            if not is_da(e) or not earlier:
                 continue
-            h = ctx.hearing(heard)
-            if heard not in perpetrators:
-                upto = ctx.series(ctx.history(v)).upto(h)
-                perpetrators[heard] = {q for x in upto for q in x.persons("perpetrator")}
-            known, named = perpetrators[heard], set(e.persons("perpetrator"))
-            if ctx.within(h, e) and (not named or not known or named & known):
-                points.setdefault(heard, []).append((e, [e]))
-        for heard, group in points.items():
-            h = ctx.hearing(heard)
+            anchor = earlier[-1]
+            if anchor.hub_id not in perpetrators:
+                upto = ctx.series(ctx.history(v)).upto(anchor)
+                perpetrators[anchor.hub_id] = {q for x in upto for q in x.persons("perpetrator")}
+            known, named = perpetrators[anchor.hub_id], set(e.persons("perpetrator"))
+            if ctx.within(anchor, e) and (not named or not known or named & known):
+                points.setdefault(anchor.hub_id, []).append((e, [e]))
+        for anchored, group in points.items():
+            anchor = ctx.entry(anchored)
             reason = (
-                f"Marac heard the case on {h.facts.get('meeting_date')} "
-                f"({h.facts.get('area')}); abuse reported since, within {ctx.window_words}: "
-                f"{ctx.cites(union(group))}"
+                f"{_since_words(ctx, anchor)}; abuse reported since, within "
+                f"{ctx.window_words}: {ctx.cites(union(group))}"
             )
             action = "Refer back to Marac as a repeat case."
-            out.append(ctx.alert("repeat_marac_case", (v, heard), v, union(group), reason, action))
+            out.append(
+                ctx.alert("repeat_marac_case", (v, anchored), v, union(group), reason, action)
+            )
     return out
 
 
 def complex_case(ctx: Context) -> list[Alert]:
-    """complex_case_referrals or more referrals about the victim in the window, and
-    poor_engagement_attempts or more contact attempts in it that did not reach them
-    → complex-case team."""
+    """complex_case_referrals or more referrals about the victim into the service (the area's
+    complex_case_services: the Idva / complex-case service) in the window, and
+    poor_engagement_attempts or more contact attempts in it that did not reach them (local
+    practice, a setting) → complex-case team."""
+    into = ctx.area.complex_case_services
     out = []
     for v in ctx.victims:
-        referrals = ctx.series(ctx.about(v, EventType.REFERRAL_MADE))
+        referrals = ctx.series(
+            e for e in ctx.about(v, EventType.REFERRAL_MADE) if e.facts.get("to") in into
+        )
         poor = ctx.series(
             e
             for e in ctx.about(v, EventType.CONTACT_ATTEMPTED)
@@ -182,7 +241,8 @@ def complex_case(ctx: Context) -> list[Alert]:
             c = [e for e in latest if e.type == EventType.CONTACT_ATTEMPTED]
             tried = ", ".join(f"{ctx.cite(e)} {POOR_CONTACT[str(e.facts['outcome'])]}" for e in c)
             reason = (
-                f"{len(r)} referrals in {ctx.window_words} ({ctx.cites(r)}), and {len(c)} "
+                f"{len(r)} referrals into the service in {ctx.window_words} ({ctx.cites(r)}), "
+                f"and {len(c)} "
                 f"contact attempts where we were not able to engage them into the service "
                 f"({tried})"
             )

@@ -15,14 +15,16 @@ from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
 from hub.entrypoints.web.family_model import filter_timeline, risk_histories
 from hub.entrypoints.web.genogram import layout
 from hub.entrypoints.web.rendering import PageError, call_service, page
-from hub.entrypoints.web.session import SessionDep
+from hub.entrypoints.web.session import FormDep, SessionDep
 from hub.services.access import Purpose
+from hub.services.access_requests import request_more_of_item
 from hub.services.alerts import alert_query, list_alerts
 from hub.services.families import FAMILY_ID, Moved, family_view
 
 router = APIRouter(include_in_schema=False, dependencies=[THROUGH_POLICY_POINT])
 
 PURPOSE = Purpose.marac_case_preparation.value
+HUB_ID = Path(pattern=r"^[0-9a-f-]{36}$")
 
 
 @router.get("/families/{family_id}", response_class=HTMLResponse)
@@ -64,4 +66,50 @@ async def family_page(
         agencies_seen=sorted({e["agency_id"] for e in found.timeline}),
         types_seen=sorted({e["type"] for e in found.timeline}),
         agency=agency or "", type=type or "", alerts=alerts,
+        requested=request.query_params.get("requested"),
     )  # fmt: skip
+
+
+def _request_form(
+    request: Request, family_id: str, hub_id: str, reason: str = "",
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    return page(
+        request, "request_more.html", 400 if errors else 200, title="Request more",
+        nav="/alerts", family_id=family_id, hub_id=hub_id, reason=reason, errors=errors or [],
+    )  # fmt: skip
+
+
+@router.get("/families/{family_id}/request/{hub_id}", response_class=HTMLResponse)
+async def request_more_form(
+    request: Request, _session: SessionDep,
+    family_id: str = Path(pattern=FAMILY_ID), hub_id: str = HUB_ID,
+) -> HTMLResponse:  # fmt: skip
+    """Ask the holding agency for more than involvement about one item."""
+    return _request_form(request, family_id, hub_id)
+
+
+@router.post("/families/{family_id}/request/{hub_id}")
+async def request_more(
+    request: Request, session: SessionDep, services: ServicesDep, form: FormDep,
+    family_id: str = Path(pattern=FAMILY_ID), hub_id: str = HUB_ID,
+) -> Response:  # fmt: skip
+    """The access request, through hub.services.access_requests (same checks and audit as
+    POST /v1/requests); back to the family page, which says it was sent."""
+    reason = form.get("reason", "").strip()
+    problem = (
+        "Enter why you need to see more" if not reason
+        else "The reason must be at least 10 characters" if len(reason) < 10
+        else "The reason must be 1000 characters or fewer" if len(reason) > 1000
+        else None
+    )  # fmt: skip
+    if problem is not None:
+        return _request_form(
+            request, family_id, hub_id, reason, [{"field": "reason", "message": problem}]
+        )
+    sent = await call_service(
+        request_more_of_item, services, session.principal, hub_id,
+        Purpose.marac_case_preparation, reason,
+    )  # fmt: skip
+    back = f"/families/{family_id}?requested={sent.holding_agency}#involvement"
+    return RedirectResponse(back, status_code=303)

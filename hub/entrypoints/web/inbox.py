@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, get_args
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -21,13 +22,14 @@ from hub.entrypoints.web.rendering import PageError, call_service, page
 from hub.entrypoints.web.session import FormDep, SessionDep, start_page
 from hub.services.access import Purpose, marac_only
 from hub.services.alert_decisions import decide
-from hub.services.alerts import AlertOut, Status, alert_query, list_alerts
+from hub.services.alerts import Status, alert_query, count_matching, list_alerts
 
 router = APIRouter(include_in_schema=False, dependencies=[THROUGH_POLICY_POINT])
 
 PURPOSE = Purpose.marac_case_preparation.value
 STATUSES = list(get_args(Status))
-OPEN = {"new", "reopened"}
+PER_PAGE = 50  # alerts a page lists, most urgent first; the rest are a "Next" away
+MAX_PAGE = 100_000
 DONE_WORDS = {
     "acknowledge": "Alert acknowledged",
     "agenda": "Case added to the next Marac agenda",
@@ -61,10 +63,13 @@ def _filters(params: dict[str, str], errors: list[dict[str, str]]) -> dict[str, 
     }  # fmt: skip
 
 
-def urgency(a: AlertOut) -> tuple[bool, bool, float, float]:
-    """Open alerts first; among them the soonest due, then the newest."""
-    due = a.due.timestamp() if a.due is not None else float("inf")
-    return (a.status not in OPEN, a.due is None, due, -a.event_time.timestamp())
+def _page_number(raw: str | None, errors: list[dict[str, str]]) -> int:
+    if not raw:
+        return 1
+    if raw.isdigit() and 0 < int(raw) <= MAX_PAGE:
+        return int(raw)
+    errors.append({"field": "page", "message": "Page must be a whole number from 1"})
+    return 1
 
 
 @router.get("/")
@@ -79,16 +84,35 @@ async def inbox(request: Request, session: SessionDep, services: ServicesDep) ->
     params = dict(request.query_params)
     errors: list[dict[str, str]] = []
     f = _filters(params, errors)
+    number = _page_number(params.get("page"), errors)
     q = await call_service(
-        alert_query, principal, None, f["status"], f["rule"], f["date_from"], f["date_to"], 500
-    )
+        alert_query, principal, None, f["status"], f["rule"], f["date_from"], f["date_to"],
+        PER_PAGE, (number - 1) * PER_PAGE, True,
+    )  # fmt: skip
     found = await call_service(list_alerts, services, principal, PURPOSE, q)
-    shown = sorted(found.alerts, key=urgency)
+    total = await call_service(count_matching, services, q)
     return page(
         request, "inbox.html", 400 if errors else 200, title="Alerts", nav="/alerts",
-        alerts=shown, found=found, params=params, statuses=STATUSES, errors=errors,
+        alerts=found.alerts, found=found, params=params, statuses=STATUSES, errors=errors,
         done=DONE_WORDS.get(params.get("done", "")),
+        paging=_paging(params, number, total),
     )  # fmt: skip
+
+
+def _paging(params: dict[str, str], number: int, total: int) -> dict[str, Any]:
+    """GOV.UK pagination: links to the previous and next pages, keeping the filters."""
+    pages = max(1, -(-total // PER_PAGE))
+    keep = {k: v for k, v in params.items() if k in ("rule", "status", "from", "to") and v}
+
+    def href(n: int) -> str:
+        return "/alerts?" + urlencode({**keep, "page": n})
+
+    return {
+        "number": number, "pages": pages, "total": total,
+        "first": (number - 1) * PER_PAGE + 1, "last": min(number * PER_PAGE, total),
+        "previous": href(number - 1) if number > 1 else None,
+        "next": href(number + 1) if number < pages else None,
+    }  # fmt: skip
 
 
 @router.get("/alerts/stream")
