@@ -30,6 +30,7 @@ from hub.domain.agencies import load_agency_types
 from hub.domain.areas import DEFAULT, AreaBook
 from hub.pipeline.relay import OutboxRelay
 from hub.pipeline.ticker import Ticker
+from hub.services.admin import Administration
 from hub.services.disclosure import PolicyPoint
 from hub.services.ingress import Ingress
 from hub.services.kafka_ingress import CachedDirectory, KafkaIngress
@@ -129,3 +130,20 @@ def kafka_ingress(services: Services) -> KafkaIngress:
         ingress_key=load_ingress_key(settings.effective_key_dir),
         plaintext_allowed=plaintext_allowed,
     )
+
+
+def administration(services: Services) -> Administration:
+    """Administering agencies and people (the pages), on the services' audit log and key
+    cache, so a revoked or rotated key stops at once in this process."""
+    return Administration(
+        services.engine, services.audit, services.key_cache, services.ingress.agency_types
+    )
+
+
+def operator_administration(settings: Settings) -> Administration:
+    """Administering from the `hub` command at the host: the same checks and audit records
+    (the audit store's checkpoints are not published from a short-lived command)."""
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    audit = open_audit_store(settings, engine, publish=False)
+    return Administration(engine, audit, KeyCache(), load_agency_types())

@@ -323,8 +323,16 @@ def _syntax(source: str, message: str) -> str:
     return f"{source} line {m.group(1)}: {problem} (column {m.group(2)}); this is not valid TOML"
 
 
-def describe(area: AreaSettings, default: AreaSettings) -> list[str]:
-    """The settings in force in an area, one `key = value` per line, inherited ones marked."""
+@dataclass(frozen=True)
+class SettingInForce:
+    key: str
+    value: str  # as the rules file writes it
+    inherited: bool  # taken from [default], not set by the area itself
+
+
+def settings_in_force(area: AreaSettings, default: AreaSettings) -> list[SettingInForce]:
+    """Every setting in force in an area, as the rules file would write it, inherited ones
+    marked (``agencies`` is never inherited)."""
     cal, base = area.calendar, default.calendar
     rows: list[tuple[str, Any, Any]] = [
         (f.name, getattr(area, f.name), getattr(default, f.name))
@@ -338,13 +346,20 @@ def describe(area: AreaSettings, default: AreaSettings) -> list[str]:
         ("school_day_start", cal.school_day_start, base.school_day_start),
         ("labels", dict(area.labels), dict(default.labels)),
     ]
+    return [
+        SettingInForce(
+            key, _show(value), area.name != DEFAULT and key != "agencies" and value == inherited
+        )
+        for key, value, inherited in rows
+        if value is not None  # unset (window_days when the window is in months): not in force
+    ]
+
+
+def describe(area: AreaSettings, default: AreaSettings) -> list[str]:
+    """The settings in force in an area, one `key = value` per line, inherited ones marked."""
     lines = [f"[{area.name}]"]
-    for key, value, inherited in rows:
-        if value is None:  # unset (window_days when the window is in months): not in force
-            continue
-        inherits = area.name != DEFAULT and key != "agencies" and value == inherited
-        mark = "  # from [default]" if inherits else ""
-        lines.append(f"{key} = {_show(value)}{mark}")
+    for s in settings_in_force(area, default):
+        lines.append(f"{s.key} = {s.value}" + ("  # from [default]" if s.inherited else ""))
     return lines
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
-from hub.entrypoints import audit_cli, failed_cli, ig_cli, reports_cli
+from hub.entrypoints import admin_cli, audit_cli, failed_cli, ig_cli, reports_cli
 from hub.entrypoints.logs import configure_console, logging_to_file
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -43,110 +43,6 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_agencies_add(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.adapters.sql.principals import PrincipalError, SqlPrincipalStore
-
-    types = load_agency_types()
-    if args.type not in types:
-        raise CliError(f"unknown agency type {args.type!r}; choose one of: {', '.join(types)}")
-    try:
-        _p, key = SqlPrincipalStore(_engine(settings)).add(
-            args.name, "agency_system", args.type, agency_id=args.name
-        )
-    except PrincipalError as exc:
-        raise CliError(str(exc)) from None
-    print(f"agency {args.name} ({args.type}) added. Its API key, shown once, keep it secret:")
-    print(key)
-    print(f"To send straight to Kafka, give it a signing key: hub agencies signing-key {args.name}")
-    return 0
-
-
-def cmd_agencies_signing_key(settings: Settings, args: argparse.Namespace) -> int:
-    """Register (or generate, or revoke) an agency system's Ed25519 key for Kafka-direct."""
-    import os
-    from pathlib import Path
-
-    from hub.adapters.sql.principals import PrincipalError, SqlPrincipalStore
-    from hub.contract import signing
-
-    store = SqlPrincipalStore(_engine(settings))
-    if args.revoke:
-        if not store.revoke_signing_key(args.name, args.revoke):
-            raise CliError(f"agency {args.name} has no active signing key {args.revoke}")
-        print(f"signing key {args.revoke} of {args.name} revoked")
-        return 0
-    out = Path(args.private_key_out) if args.private_key_out else None
-    if out is not None and (args.public_key or out.exists()):
-        raise CliError(f"{out} exists, or --public-key was given too; choose a new file")
-    private_pem = None
-    try:
-        if args.public_key:
-            public = signing.load_signing_public_key(Path(args.public_key).read_bytes())
-        else:
-            private = signing.generate_private_key()
-            private_pem, public = signing.private_key_pem(private), signing.raw_public_key(private)
-        store.add_signing_key(args.name, signing.signing_key_id(public), public)
-        if private_pem is not None and out is not None:
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(private_pem)
-    except (OSError, signing.SigningKeyError, PrincipalError) as exc:
-        raise CliError(str(exc)) from None
-    print(f"signing key {signing.signing_key_id(public)} registered for {args.name}")
-    if out is not None:
-        print(f"its private key is in {out} (mode 0600); hand it to the agency's system")
-    elif private_pem is not None:
-        print("Its private key, shown once (the hub keeps only the public half):")
-        print(private_pem.decode(), end="")
-    return 0
-
-
-def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
-    from consent.policy import MARAC_ROLES, PERSON_ROLES
-    from hub.adapters.sql.principals import PrincipalError, SqlPrincipalStore
-
-    agency_types = load_agency_types()
-    if args.role not in PERSON_ROLES and args.role not in agency_types:
-        known = ", ".join([*sorted(PERSON_ROLES), *agency_types])
-        raise CliError(f"unknown role {args.role!r}; choose one of: {known}")
-    if args.role in agency_types and not args.agency:
-        raise CliError(f"a {args.role} practitioner acts for an agency: give --agency NAME")
-    if args.area is not None and args.role not in MARAC_ROLES:
-        raise CliError("--area is for Marac chairs and coordinators (their alerts and agenda)")
-    try:
-        _p, key = SqlPrincipalStore(_engine(settings)).add(
-            args.name, "person", args.role, agency_id=args.agency, area=args.area
-        )
-    except PrincipalError as exc:
-        raise CliError(str(exc)) from None
-    where = f" for Marac area {args.area}" if args.area else ""
-    if args.password_prompt:
-        _set_password(settings, args.name)
-    print(f"user {args.name} ({args.role}){where} added. Their API key, shown once:")
-    print(key)
-    return 0
-
-
-def _set_password(settings: Settings, name: str) -> None:
-    import getpass
-
-    from hub.adapters.sql.logins import SqlLoginStore
-
-    password = getpass.getpass(f"new password for {name}: ")
-    if len(password) < 12:
-        raise CliError("choose a password of at least 12 characters")
-    if getpass.getpass("the same again: ") != password:
-        raise CliError("the two passwords differ; nothing changed")
-    if not SqlLoginStore(_engine(settings)).set_password(name, password):
-        raise CliError(f"no user named {name!r}; add them with `hub users add`")
-
-
-def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
-    _set_password(settings, args.name)
-    print(f"password set for {args.name}; they log in at the hub's web address")
-    return 0
-
-
 def cmd_subjects_erase(settings: Settings, args: argparse.Namespace) -> int:
     from hub.bootstrap import field_cipher
 
@@ -160,31 +56,26 @@ def cmd_subjects_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_policy_explain(settings: Settings, args: argparse.Namespace) -> int:
-    from consent.decision import Item
-    from consent.explain import explain
     from consent.policy import PolicyError, load_policy
     from hub.contract import EVENT_TYPES
-    from hub.services.disclosure import data_fields_of
+    from hub.services.admin_views import explain_policy
+    from hub.services.errors import Unusable
 
-    if args.event not in EVENT_TYPES:
-        raise CliError(
-            f"unknown event type {args.event!r}; choose one of: {', '.join(EVENT_TYPES)}"
-        )
     try:
         text = settings.sharing_policy_file.read_text() if settings.sharing_policy_file else None
         policy = load_policy(text, EVENT_TYPES, load_agency_types())
-    except PolicyError as exc:
+        print(explain_policy(policy, args.role, args.event, args.purpose, args.own_agency))
+    except (PolicyError, Unusable) as exc:
         raise CliError(str(exc)) from None
-    fields, sealed = data_fields_of(args.event)
-    item = Item("(example)", args.event, "(holding agency)", (), None, None, fields, sealed)
-    print(explain(policy, item, args.role, args.purpose, args.own_agency))
     return 0
 
 
 def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the rule settings in force per Marac area (inherited ones marked)."""
+    """Print which rules exist, in plain words, and the settings in force per Marac area
+    (inherited ones marked)."""
     from hub.adapters.rules_file import load_area_book
     from hub.domain.areas import AreaSettingsError, describe
+    from hub.domain.rules.catalogue import describe_rules
 
     try:
         book = load_area_book(settings)
@@ -197,6 +88,10 @@ def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
             "(an area not listed there gets the [default] settings)"
         )
     source = settings.rules_file or "the packaged hub/data/areas.toml"
+    shown = book.get(args.area) if args.area else book.default
+    print(f"# the rules, and the settings each reads in [{shown.name}]")
+    print("\n".join(describe_rules(shown, book.default)))
+    print()
     print(f"# rule settings in force, from {source}")
     for name in [args.area] if args.area else names:
         print()
@@ -317,50 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hub", description="The multi-agency safeguarding hub")
     sub = p.add_subparsers(dest="command", required=True)
 
-    agencies = sub.add_parser("agencies", help="agency systems and their API keys")
-    a_sub = agencies.add_subparsers(dest="action", required=True)
-    a_add = a_sub.add_parser("add", help="register an agency system and issue its API key")
-    a_add.add_argument("name", help="e.g. TEST-POLICE-A")
-    a_add.add_argument("--type", required=True, help="agency type, e.g. police, idva, health_ae")
-    a_add.set_defaults(func=cmd_agencies_add)
-    a_key = a_sub.add_parser(
-        "signing-key",
-        help="register the Ed25519 public key an agency signs Kafka-direct messages with",
-        description="With --public-key, register the agency's own key (best: the private half "
-        "never leaves the agency). Without, generate a pair and show the private key once.",
-    )
-    a_key.add_argument("name", help="the agency, as added with `hub agencies add`")
-    a_key.add_argument("--public-key", help="PEM file (openssl pkey -pubout) or base64 raw key")
-    a_key.add_argument("--private-key-out", help="write a generated private key here (0600)")
-    a_key.add_argument("--revoke", metavar="KEY_ID", help="stop accepting this key")
-    a_key.set_defaults(func=cmd_agencies_signing_key)
-
-    users = sub.add_parser("users", help="people who read from the hub")
-    u_sub = users.add_subparsers(dest="action", required=True)
-    u_add = u_sub.add_parser("add", help="register a user and issue their API key")
-    u_add.add_argument("name")
-    u_add.add_argument(
-        "--role",
-        required=True,
-        help="marac_chair, marac_coordinator, ig_officer, admin, or a practitioner's agency "
-        "type (police, gp, idva, …; needs --agency)",
-    )
-    u_add.add_argument("--agency", default=None, help="the agency the user acts for")
-    u_add.add_argument(
-        "--area",
-        default=None,
-        help="a Marac chair's or coordinator's area (as in areas.toml and marac.case_heard): "
-        "they see that area's alerts and agenda only; without it, every area's",
-    )
-    u_add.add_argument(
-        "--password-prompt", action="store_true",
-        help="ask for a password (typed twice, not echoed) so they can log in to the web pages",
-    )  # fmt: skip
-    u_add.set_defaults(func=cmd_users_add)
-    u_pw = u_sub.add_parser("set-password", help="set a user's web password (clears a lock-out)")
-    u_pw.add_argument("name")
-    u_pw.set_defaults(func=cmd_users_set_password)
-
+    admin_cli.register(sub, CliError)
     audit_cli.register(sub, _engine)
     ig_cli.register(sub, _engine)
     reports_cli.register(sub, _engine, CliError)

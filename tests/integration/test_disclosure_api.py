@@ -27,6 +27,28 @@ NOT_PERSONAL = {
     ("GET", "/login"): "the login form",
     ("POST", "/login"): "answers with a session cookie or the login form's errors",
     ("POST", "/logout"): "ends the session",
+    # the administrator's pages: agency systems, people, keys, rule settings and the sharing
+    # policy, never a subject's data (tests/integration/test_web_admin_pages.py)
+    **{
+        (method, path): "hub administration: principals, keys and settings; no subject's data"
+        for method, path in (
+            ("GET", "/admin"),
+            ("GET", "/admin/agencies"),
+            ("POST", "/admin/agencies"),
+            ("GET", "/admin/agencies/{name}"),
+            ("POST", "/admin/agencies/{name}/rotate-key"),
+            ("POST", "/admin/agencies/{name}/revoke"),
+            ("POST", "/admin/agencies/{name}/signing-keys"),
+            ("POST", "/admin/agencies/{name}/signing-keys/{key_id}/revoke"),
+            ("GET", "/admin/people"),
+            ("POST", "/admin/people"),
+            ("GET", "/admin/people/{name}"),
+            ("POST", "/admin/people/{name}/reset-password"),
+            ("POST", "/admin/people/{name}/disable"),
+            ("GET", "/admin/rules"),
+            ("GET", "/admin/policy"),
+        )
+    },
 }
 
 

@@ -142,19 +142,6 @@ def test_victim_area_falls_back_to_the_default() -> None:
     assert victim_area(p, book).name == "default"
 
 
-def test_hub_rules_show_prints_the_settings_in_force(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    rules = tmp_path / "areas.toml"
-    rules.write_text(FILE)
-    monkeypatch.setenv("HUB_RULES_FILE", str(rules))
-    assert main(["rules", "show", "--area", "TEST-AREA-NORTH"]) == 0
-    out = capsys.readouterr().out
-    assert str(rules) in out
-    assert "[TEST-AREA-NORTH]" in out and "escalation_events = 4" in out
-    assert "[TEST-AREA-SOUTH]" not in out
-
-
 def test_hub_rules_show_stops_on_a_bad_file_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

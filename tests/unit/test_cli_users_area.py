@@ -44,4 +44,4 @@ def test_an_area_is_for_marac_roles_only(principals: SqlPrincipalStore, capsys) 
     args = ["users", "add", "GP Example", "--role", "gp", "--agency", "TEST-GP-A"]
     assert main([*args, "--area", "TEST-AREA"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--area is for Marac chairs and coordinators" in err
+    assert err.count("\n") == 1 and "An area is for Marac chairs and coordinators" in err

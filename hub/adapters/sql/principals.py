@@ -43,6 +43,12 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def new_api_key() -> tuple[str, str, str]:
+    """A fresh API key: (key id, the hash the store keeps, the key shown once)."""
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    return key_id, _hash(secret), f"hubk_{key_id}_{secret}"
+
+
 class SqlPrincipalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -51,8 +57,7 @@ class SqlPrincipalStore:
         self, name: str, kind: str, role: str, agency_id: str | None, area: str | None = None
     ) -> tuple[Principal, str]:
         """Create a principal and return it with its API key (shown once, never stored)."""
-        key_id = secrets.token_hex(6)
-        secret = secrets.token_urlsafe(32)
+        key_id, key_hash, key = new_api_key()
         p = Principal(str(uuid.uuid4()), name, kind, role, agency_id, area)
         try:
             with self._engine.begin() as conn:
@@ -65,13 +70,13 @@ class SqlPrincipalStore:
                         agency_id=agency_id,
                         area=area,
                         key_id=key_id,
-                        key_hash=_hash(secret),
+                        key_hash=key_hash,
                         created_at=datetime.now(UTC),
                     )
                 )
         except IntegrityError:
             raise PrincipalError(f"a principal named {name!r} already exists") from None
-        return p, f"hubk_{key_id}_{secret}"
+        return p, key
 
     def authenticate(self, api_key: str) -> Principal | None:
         """The principal holding this key, or None for an unknown, malformed or revoked key."""
@@ -188,3 +193,10 @@ class KeyCache:
 
     def put(self, api_key: str, principal: Principal) -> None:
         self._entries[_hash(api_key)] = principal
+
+    def forget(self, principal_id: str) -> None:
+        """Drop the principal's cached keys, so a revoked or rotated key stops at once in
+        this process (other processes' caches still keep it for up to their TTL)."""
+        for hashed, principal in list(self._entries.items()):
+            if principal.principal_id == principal_id:
+                self._entries.pop(hashed, None)

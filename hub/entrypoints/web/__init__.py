@@ -18,7 +18,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.adapters.sql.logins import SqlLoginStore
-from hub.entrypoints.web import auth, family, identity, inbox, reports
+from hub.entrypoints.web import (
+    admin,
+    admin_people,
+    admin_settings,
+    auth,
+    family,
+    identity,
+    inbox,
+    reports,
+)
 from hub.entrypoints.web.rendering import PageError, error_page, page
 from hub.entrypoints.web.session import LoginRequired, WebState, login_url
 from hub.services.logins import LoginRules
@@ -65,6 +74,8 @@ def install_web(
     app.include_router(family.router)
     app.include_router(identity.router)
     app.include_router(reports.router)
+    for router in (admin.router, admin_people.router, admin_settings.router):
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, exc: LoginRequired) -> Response:

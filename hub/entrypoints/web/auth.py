@@ -19,6 +19,7 @@ from hub.entrypoints.web.session import (
     read_form,
     set_login_csrf_cookie,
     set_session_cookie,
+    start_page,
     web_state,
 )
 from hub.services.logins import LoginRefused, log_in, log_out
@@ -69,12 +70,13 @@ async def login(request: Request, next: str | None = None) -> Response:
         return _login_page(request, next, name, errors, 400)
     state = web_state(request)
     try:
-        _p, token, _csrf = await run_in_threadpool(
+        principal, token, _csrf = await run_in_threadpool(
             log_in, state.store, state.rules, name, password, state.clock()
         )
     except LoginRefused as exc:
         return _login_page(request, next, name, [{"field": "name", "message": str(exc)}], 401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    back = _safe_next(next) if next else start_page(principal.role)
+    response = RedirectResponse(back, status_code=303)
     set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from hub.adapters.sql.alerts import current_revision
 from hub.entrypoints.shared import PAGE, THROUGH_POLICY_POINT, ServicesDep, alert_events
 from hub.entrypoints.web.rendering import PageError, call_service, page
-from hub.entrypoints.web.session import FormDep, SessionDep
+from hub.entrypoints.web.session import FormDep, SessionDep, start_page
 from hub.services.access import Purpose, marac_only
 from hub.services.alert_decisions import decide
 from hub.services.alerts import Status, alert_query, count_matching, list_alerts
@@ -73,8 +73,8 @@ def _page_number(raw: str | None, errors: list[dict[str, str]]) -> int:
 
 
 @router.get("/")
-async def home(_session: SessionDep) -> Response:
-    return RedirectResponse("/alerts", status_code=303)
+async def home(session: SessionDep) -> Response:
+    return RedirectResponse(start_page(session.principal.role), status_code=303)
 
 
 @router.get("/alerts", response_class=HTMLResponse)

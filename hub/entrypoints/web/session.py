@@ -109,5 +109,11 @@ def set_login_csrf_cookie(request: Request, response: Response, token: str) -> N
     )  # fmt: skip
 
 
+def start_page(role: str) -> str:
+    """Where a person lands after logging in: administrators on their pages (the sharing
+    policy shows them no alerts), everyone else on the alert inbox."""
+    return "/admin" if role == "admin" else "/alerts"
+
+
 def login_url(back_to: str) -> str:
     return "/login" if back_to in ("", "/") else f"/login?next={quote(back_to, safe='')}"
