@@ -114,6 +114,12 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         "The service referred to",
         ("first_contact_services", "first_contact_working_days", "timezone", "holidays"),
     ),
+    RuleInfo(
+        "risk_downgraded", "Risk downgraded",
+        "A Dash that puts the victim in a lower risk level than an earlier Dash within the "
+        "window: check the later assessor knew the background before lowering the response.",
+        "Marac chair", ("dash_high_risk", "medium_risk_min", *_WINDOW),
+    ),
 )  # fmt: skip
 
 _BY_NAME = {r.name: r for r in CATALOGUE}
