@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -129,6 +129,39 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How long a login stays locked after too many wrong passwords."
     )
     log_level: str = Field("INFO", description="Python logging level name.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How log lines are written: text (one readable line) or json (one JSON "
+        "object per line: time, level, logger, message; for a log collector). Neither "
+        "ever holds a name or an identifier in clear: the hub logs tokens and ids only.",
+    )
+    readiness_interval_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the API runs the readiness checks (database, broker, worker, "
+        "lags) that /readyz and the lag gauges of /metrics answer from: an outage or a "
+        "recovery shows within about this long.",
+    )
+    ready_relay_lag_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="/readyz fails while the oldest event not yet published to Kafka is older "
+        "than this (after a broker is refilled, until the refill is done).",
+    )
+    ready_worker_lag_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="/readyz fails while the oldest published event the worker has not "
+        "applied is older than this.",
+    )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port on which `hub worker` serves its Prometheus metrics at /metrics "
+        "(alerts raised by rule, alert latency, Kafka-direct ingress outcomes); 0 = none. "
+        "The API serves its own at GET /metrics on its port.",
+    )
     embedded_broker: bool = Field(
         False,
         description="Set by the hub itself for its children when it runs the embedded broker "

@@ -156,6 +156,11 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         web_session_max_hours=2,
         web_login_max_failures=3,
         web_lockout_minutes=60,
+        log_format="json",
+        readiness_interval_seconds=1.5,
+        ready_relay_lag_seconds=10,
+        ready_worker_lag_seconds=20,
+        worker_metrics_port=9464,
     )
 
 
