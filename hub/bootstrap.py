@@ -20,6 +20,7 @@ from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.crypto.vault import Vault
 from hub.adapters.kafka import topics
+from hub.adapters.kafka.security import KafkaSecurity
 from hub.adapters.metrics import CountedAuditLog
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.batching import BatchingAppender
@@ -89,7 +90,11 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     relay = None
     if settings.kafka_bootstrap:
         relay = OutboxRelay(
-            store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
+            store,
+            settings.kafka_bootstrap,
+            settings.embedded_broker,
+            settings.relay_poll_seconds,
+            KafkaSecurity.from_settings(settings).aiokafka(),
         )
     policy_text = (
         settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None

@@ -46,6 +46,32 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field(
         "", description="host:port[,host:port]. Empty: the hub starts its embedded broker."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How the hub's Kafka clients connect: PLAINTEXT (the embedded broker), SSL "
+        "(TLS; with HUB_KAFKA_SSL_CERTFILE, mutual TLS), SASL_SSL (TLS and SASL/SCRAM) or "
+        "SASL_PLAINTEXT. docs/operations.md, 'Kafka security'.",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="The CA that signed the brokers' certificates; default the system's."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="This component's client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        None, description="The private key (PEM) of HUB_KAFKA_SSL_CERTFILE."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="The SASL mechanism, with SASL_SSL or SASL_PLAINTEXT."
+    )
+    kafka_sasl_username: str = Field(
+        "", description="This component's SASL user (one per component: api, worker, admin)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        None,
+        description="A file holding the SASL password (a mounted secret; never an environment "
+        "variable, which child processes and crash reports can show).",
+    )
     embedded_broker_port: int = Field(
         0, ge=0, description="Loopback port for the embedded broker (0 = pick a free one)."
     )

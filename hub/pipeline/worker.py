@@ -29,6 +29,7 @@ import faust
 
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import faust_tuning, patch_faust_fetch_wait
+from hub.adapters.kafka.security import KafkaSecurity
 from hub.adapters.metrics import ALERT_LATENCY, ALERTS_RAISED, serve_metrics
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.db import create_schema, make_engine
@@ -61,6 +62,7 @@ def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
         topic_partitions=settings.topic_partitions,
         producer_acks=-1,
         **faust_tuning(settings.embedded_broker),
+        **KafkaSecurity.from_settings(settings).faust(),
     )
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)

@@ -161,6 +161,13 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         ready_relay_lag_seconds=10,
         ready_worker_lag_seconds=20,
         worker_metrics_port=9464,
+        kafka_security_protocol="SASL_SSL",
+        kafka_ssl_cafile=tmp_path / "ca.pem",
+        kafka_ssl_certfile=tmp_path / "client.pem",
+        kafka_ssl_keyfile=tmp_path / "client.key",
+        kafka_sasl_mechanism="SCRAM-SHA-256",
+        kafka_sasl_username="hub-api",
+        kafka_sasl_password_file=tmp_path / "kafka-password",
     )
 
 
