@@ -41,13 +41,22 @@ class InMemoryPublisher:
 
 
 class KafkaCheckpointPublisher:
-    """tuning: extra KafkaProducer arguments (acks, idempotence) for the broker in use; the
-    hub passes its own (hub.contract.kafka_clients), so this package needs nothing of hub."""
+    """tuning: extra KafkaProducer arguments (acks, idempotence) for the broker in use;
+    security: connection arguments (TLS, SASL) for the admin client and the producer alike.
+    The hub passes its own (hub.contract.kafka_clients, hub.adapters.kafka.security), so this
+    package needs nothing of hub."""
 
-    def __init__(self, bootstrap: str, topic: str, tuning: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        tuning: Mapping[str, Any],
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
         self._tuning = dict(tuning)
+        self._security = dict(security or {})
         self._queue: queue.SimpleQueue[Checkpoint | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -113,7 +122,9 @@ class KafkaCheckpointPublisher:
 
         # One partition keeps checkpoints in order; created explicitly because Apache Kafka
         # may refuse auto-creation and Tansu would give it four partitions.
-        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="hub-audit")
+        admin = KafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id="hub-audit", **self._security
+        )
         try:
             if self._topic not in set(admin.list_topics()):
                 with contextlib.suppress(TopicAlreadyExistsError):
@@ -124,4 +135,5 @@ class KafkaCheckpointPublisher:
             bootstrap_servers=self._bootstrap,
             client_id="hub-audit",
             **self._tuning,
+            **self._security,
         )

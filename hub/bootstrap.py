@@ -20,6 +20,8 @@ from hub.adapters.crypto.keys import load_ingress_key, load_or_create_key
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.crypto.vault import Vault
 from hub.adapters.kafka import topics
+from hub.adapters.kafka.security import KafkaSecurity
+from hub.adapters.metrics import CountedAuditLog
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.batching import BatchingAppender
 from hub.adapters.sql.db import create_schema, make_engine
@@ -89,13 +91,20 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     relay = None
     if settings.kafka_bootstrap:
         relay = OutboxRelay(
-            store, settings.kafka_bootstrap, settings.embedded_broker, settings.relay_poll_seconds
+            store,
+            settings.kafka_bootstrap,
+            settings.embedded_broker,
+            settings.relay_poll_seconds,
+            KafkaSecurity.from_settings(settings).aiokafka(),
         )
     policy_text = (
         settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None
     )
     policy = PolicyPoint(
-        engine, load_policy(policy_text, EVENT_TYPES, agency_types), ingress.cipher, audit
+        engine,
+        load_policy(policy_text, EVENT_TYPES, agency_types),
+        ingress.cipher,
+        CountedAuditLog(audit),  # every disclosure's record passes here: counted once written
     )
     vault = Vault(engine, ingress.cipher)
     areas = load_area_book(settings)  # a bad rules file stops the hub here, naming the line

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -45,6 +45,32 @@ class Settings(BaseSettings):
     )
     kafka_bootstrap: str = Field(
         "", description="host:port[,host:port]. Empty: the hub starts its embedded broker."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How the hub's Kafka clients connect: PLAINTEXT (the embedded broker), SSL "
+        "(TLS; with HUB_KAFKA_SSL_CERTFILE, mutual TLS), SASL_SSL (TLS and SASL/SCRAM) or "
+        "SASL_PLAINTEXT. docs/operations.md, 'Kafka security'.",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="The CA that signed the brokers' certificates; default the system's."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="This component's client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        None, description="The private key (PEM) of HUB_KAFKA_SSL_CERTFILE."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="The SASL mechanism, with SASL_SSL or SASL_PLAINTEXT."
+    )
+    kafka_sasl_username: str = Field(
+        "", description="This component's SASL user (one per component: api, worker, admin)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        None,
+        description="A file holding the SASL password (a mounted secret; never an environment "
+        "variable, which child processes and crash reports can show).",
     )
     embedded_broker_port: int = Field(
         0, ge=0, description="Loopback port for the embedded broker (0 = pick a free one)."
@@ -129,6 +155,39 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How long a login stays locked after too many wrong passwords."
     )
     log_level: str = Field("INFO", description="Python logging level name.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How log lines are written: text (one readable line) or json (one JSON "
+        "object per line: time, level, logger, message; for a log collector). Neither "
+        "ever holds a name or an identifier in clear: the hub logs tokens and ids only.",
+    )
+    readiness_interval_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the API runs the readiness checks (database, broker, worker, "
+        "lags) that /readyz and the lag gauges of /metrics answer from: an outage or a "
+        "recovery shows within about this long.",
+    )
+    ready_relay_lag_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="/readyz fails while the oldest event not yet published to Kafka is older "
+        "than this (after a broker is refilled, until the refill is done).",
+    )
+    ready_worker_lag_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="/readyz fails while the oldest published event the worker has not "
+        "applied is older than this.",
+    )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port on which `hub worker` serves its Prometheus metrics at /metrics "
+        "(alerts raised by rule, alert latency, Kafka-direct ingress outcomes); 0 = none. "
+        "The API serves its own at GET /metrics on its port.",
+    )
     embedded_broker: bool = Field(
         False,
         description="Set by the hub itself for its children when it runs the embedded broker "

@@ -17,6 +17,7 @@ from audit.publish import AUDIT_CHECKPOINTS, KafkaCheckpointPublisher
 from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
 from hub.adapters.crypto.keys import load_or_create_key
+from hub.adapters.kafka.security import KafkaSecurity
 from hub.contract.kafka_clients import producer_tuning
 from hub.settings import Settings
 
@@ -47,6 +48,7 @@ def checkpoint_publisher(settings: Settings) -> KafkaCheckpointPublisher | None:
         settings.kafka_bootstrap,
         settings.topic(AUDIT_CHECKPOINTS),
         producer_tuning(settings.embedded_broker),
+        KafkaSecurity.from_settings(settings).kafka_python(),
     )
 
 

@@ -10,7 +10,12 @@ from consent.policy import PolicyError
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import AreaSettingsError
 from hub.entrypoints import admin_cli, audit_cli, failed_cli, ig_cli, reports_cli
-from hub.entrypoints.logs import configure_console, logging_to_file
+from hub.entrypoints.logs import (
+    configure_console,
+    dict_config,
+    logging_to_file,
+    uvicorn_log_config,
+)
 from hub.settings import Settings, SettingsError, load_settings
 
 # Open alert streams (server-sent events) never end by themselves: on shutdown the API waits
@@ -139,7 +144,11 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.kafka_bootstrap:
         raise CliError("HUB_KAFKA_BOOTSTRAP is not set; `hub up` starts a broker and a worker")
     # the same keys, cipher and agency types as the API, from the one composition root
-    run_worker(settings, kafka_ingress(build_services(settings)))
+    run_worker(
+        settings,
+        kafka_ingress(build_services(settings)),
+        dict_config(settings.log_level, settings.log_format),
+    )
     return 0
 
 
@@ -153,6 +162,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings.log_format),
         timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
     )
     return 0
@@ -180,7 +190,7 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     # at its start: with the default one the process died there, skipping the stop below.
     signal.signal(signal.SIGTERM, _raise_terminated)
     stack = Stack(settings)
-    with logging_to_file(settings.data_dir) as log_file:
+    with logging_to_file(settings.data_dir, settings.log_format) as log_file:
         print(f"hub: full log (Kafka clients included) in {log_file}")
         try:
             settings = stack.start()
@@ -192,6 +202,7 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
                 host=settings.api_host,
                 port=settings.api_port,
                 log_level=settings.log_level.lower(),
+                log_config=uvicorn_log_config(settings.log_format),
                 timeout_graceful_shutdown=STREAM_SHUTDOWN_GRACE_SECONDS,
             )
         except _Terminated:
@@ -273,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_console(settings.log_level)
+        configure_console(settings.log_level, settings.log_format)
         return int(args.func(settings, args))
     except (CliError, SettingsError, PolicyError, AreaSettingsError) as exc:
         print(f"hub: {exc}", file=sys.stderr)

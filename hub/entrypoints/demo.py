@@ -18,7 +18,7 @@ from hub.adapters.kafka import topics
 from hub.adapters.sql.logins import SqlLoginStore
 from hub.adapters.sql.principals import SqlPrincipalStore
 from hub.entrypoints.api.app import create_app
-from hub.entrypoints.logs import LOG_FILE, logging_to_file
+from hub.entrypoints.logs import LOG_FILE, logging_to_file, uvicorn_log_config
 from hub.entrypoints.stack import Stack
 from hub.settings import Settings
 from producers.simulator import DEMO_AGENCIES, demo_stream
@@ -80,7 +80,13 @@ async def _run(settings: Settings, duration: float | None, families: int, seed: 
     keys, chair_key = _issue_keys(app.state.services)
     password = _demo_login(app.state.services)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+        uvicorn.Config(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            log_config=uvicorn_log_config(settings.log_format),
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
@@ -132,7 +138,7 @@ def run_demo(
     )
     print(f"hub demo: data in {demo_settings.data_dir} (log: {LOG_FILE} there)")
     stack = Stack(demo_settings)
-    with logging_to_file(demo_settings.data_dir):
+    with logging_to_file(demo_settings.data_dir, settings.log_format):
         try:
             demo_settings = stack.start()
             asyncio.run(_run(demo_settings, duration, families, seed))

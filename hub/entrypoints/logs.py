@@ -4,14 +4,22 @@ Every command logs to the console (stderr). `hub up` and `hub demo` also write e
 `<data dir>/hub.log` (0600) and keep the Kafka clients' lines off the console: kafka-python,
 aiokafka and faust/mode log dozens of INFO lines about connections and metadata at start,
 which buried the hub's own lines (issue 11). Their errors still reach the console.
+
+``HUB_LOG_FORMAT=json`` writes each record as one JSON object on one line (time, level,
+logger, process, message, and the exception's type and traceback when there is one), for a
+log collector; uvicorn's lines then go through the same handlers. What the hub logs holds
+tokens, hub ids, agency ids and counts, never a name or an identifier in clear (a test scans
+the logs of a whole demo run for the simulated people's names and identifiers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,10 +28,44 @@ CLIENT_LOGGERS = frozenset({"kafka", "aiokafka", "faust", "mode"})
 LOG_FILE = "hub.log"
 
 
-def configure_console(level: str) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per record, on one line (newlines inside are escaped by JSON)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "process": record.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            line["error"] = record.exc_info[0].__name__
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def formatter(log_format: str = "text") -> logging.Formatter:
+    """The formatter for HUB_LOG_FORMAT: text (FORMAT) or json (JsonLines)."""
+    return JsonLines() if log_format == "json" else logging.Formatter(FORMAT)
+
+
+def configure_console(level: str, log_format: str = "text") -> None:
     """The hub's log lines on stderr at level; httpx's per-request lines only as warnings."""
     logging.basicConfig(level=level, format=FORMAT)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter(log_format))
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def uvicorn_log_config(log_format: str) -> dict[str, object] | None:
+    """uvicorn's own logging setup for text (its default), none for json: its loggers then
+    reach the root handlers configured above, in JSON."""
+    if log_format != "json":
+        from uvicorn.config import LOGGING_CONFIG
+
+        return LOGGING_CONFIG
+    return None
 
 
 class _HubLinesOnly(logging.Filter):
@@ -34,8 +76,28 @@ class _HubLinesOnly(logging.Filter):
         return not client or record.levelno >= logging.ERROR
 
 
+def dict_config(level: str, log_format: str) -> dict[str, object] | None:
+    """A logging.config dictionary for a process that configures logging itself (faust's
+    worker): JSON lines on stdout; None for text (faust's own format)."""
+    if log_format != "json":
+        return None
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonLines}},
+        "handlers": {
+            "out": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "root": {"level": level, "handlers": ["out"]},
+    }
+
+
 @contextlib.contextmanager
-def logging_to_file(data_dir: Path) -> Iterator[Path]:
+def logging_to_file(data_dir: Path, log_format: str = "text") -> Iterator[Path]:
     """While open, every record also goes to data_dir/hub.log (0600), and the console handlers
     leave out the clients' chatter."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -48,7 +110,7 @@ def logging_to_file(data_dir: Path) -> Iterator[Path]:
     for handler in console:
         handler.addFilter(hub_lines)
     to_file = logging.FileHandler(path, encoding="utf-8")
-    to_file.setFormatter(logging.Formatter(FORMAT))
+    to_file.setFormatter(formatter(log_format))
     root.addHandler(to_file)
     try:
         yield path

@@ -20,6 +20,7 @@ from typing import Any
 
 from hub.adapters.kafka.embedded import EmbeddedBroker, child_process_options, stop_process
 from hub.adapters.kafka.topics import ensure_topics
+from hub.entrypoints.logs import formatter
 from hub.settings import Settings, env_name
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class Stack:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # owner only
         path.chmod(0o600)
         handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(formatter(self.settings.log_format))
         logging.getLogger("hub.up").addHandler(handler)
         self.extra.append(handler)
         self._supervisor = Supervisor(self, on_broker_reset)

@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.binding import RawRecord
+from hub.adapters.metrics import count_event
 from hub.services.kafka_ingress import (
     INFRASTRUCTURE_ERRORS,
     KafkaIngress,
@@ -128,6 +129,8 @@ def add_ingress_agent(app: Any, settings: Settings, handler: KafkaIngress) -> An
             for event in events:
                 await stream.ack(event)
             counts = Counter(o.reason or o.status for o in outcomes)
+            for o in outcomes:
+                count_event("kafka", o.status, o.reason)
             log.log(
                 logging.INFO if refused else logging.DEBUG,
                 "kafka ingress batch of %d: %s",

@@ -43,9 +43,15 @@ STOP_GRACE_SECONDS = 1.0
 
 class OutboxRelay:
     def __init__(
-        self, store: SqlEventStore, bootstrap: str, embedded: bool, poll_seconds: float = 0.2
+        self,
+        store: SqlEventStore,
+        bootstrap: str,
+        embedded: bool,
+        poll_seconds: float = 0.2,
+        client_options: dict[str, Any] | None = None,  # TLS/SASL (hub.adapters.kafka.security)
     ) -> None:
         self._store = store
+        self._client_options = client_options or {}
         self._linker = Linker(store.engine)
         self._bootstrap = bootstrap
         self._embedded = embedded
@@ -82,7 +88,10 @@ class OutboxRelay:
 
     async def _producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, linger_ms=2, **producer_tuning(self._embedded)
+            bootstrap_servers=self._bootstrap,
+            linger_ms=2,
+            **producer_tuning(self._embedded),
+            **self._client_options,
         )
         try:
             await producer.start()

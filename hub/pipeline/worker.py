@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ import faust
 
 from hub.adapters.kafka import topics
 from hub.adapters.kafka.embedded import faust_tuning, patch_faust_fetch_wait
+from hub.adapters.kafka.security import KafkaSecurity
+from hub.adapters.metrics import ALERT_LATENCY, ALERTS_RAISED, serve_metrics
 from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.failed import Failure
@@ -59,6 +62,7 @@ def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
         topic_partitions=settings.topic_partitions,
         producer_acks=-1,
         **faust_tuning(settings.embedded_broker),
+        **KafkaSecurity.from_settings(settings).faust(),
     )
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
@@ -85,6 +89,7 @@ def create_app(settings: Settings, ingress: KafkaIngress) -> faust.App:
                     log.error("undecodable event on %s: %s", events_topic.get_topic_name(), exc)
                     await deadletter.send(value=raw, headers={"reason": str(exc).encode()})
             outcome = await asyncio.to_thread(projector.process, decoded)
+            count_alerts(outcome.alerts, decoded, datetime.now(UTC))
             for alert in outcome.alerts:
                 await alerts_topic.send(
                     key=alert["family_id"].encode(), value=json.dumps(alert, default=str).encode()
@@ -129,6 +134,22 @@ def _exit_now(sig: signal.Signals) -> None:
     os._exit(0)  # stopping was asked for; committed work is safe, uncommitted is redelivered
 
 
+def count_alerts(
+    alerts: Sequence[dict[str, Any]], batch: Sequence[CanonicalEvent], now: datetime
+) -> None:
+    """Metrics of the alerts a batch raised: one per rule, and the time from storing the
+    newest triggering event of this batch to now (an alert raised by a rebuild, from events
+    of earlier batches only, has no latency of its own and is counted without one)."""
+    recorded = {e.hub_id: e.recorded_at for e in batch}
+    for alert in alerts:
+        if alert["change"] != "raised":
+            continue
+        ALERTS_RAISED.labels(alert["rule"]).inc()
+        times = [recorded[h] for h in json.loads(alert["triggering_event_ids"]) if h in recorded]
+        if times:
+            ALERT_LATENCY.observe(max(0.0, (now - max(times)).total_seconds()))
+
+
 def dead_letter(failure: Failure) -> bytes:
     """The dead-letter record of an event set apart: ids and the reason, no content."""
     record = {
@@ -140,8 +161,17 @@ def dead_letter(failure: Failure) -> bytes:
     return json.dumps(record, sort_keys=True).encode()
 
 
-def run_worker(settings: Settings, ingress: KafkaIngress) -> None:
-    """Run the faust worker in this process until SIGTERM/SIGINT."""
+def run_worker(
+    settings: Settings, ingress: KafkaIngress, logging_config: dict[str, Any] | None = None
+) -> None:
+    """Run the faust worker in this process until SIGTERM/SIGINT.
+
+    logging_config: a logging.config dictionary for faust to apply (JSON lines), or None for
+    faust's own console format."""
     app = create_app(settings, ingress)
-    worker = BoundedWorker(app, loglevel=settings.log_level.lower(), quiet=True)
+    if settings.worker_metrics_port:
+        serve_metrics(settings.worker_metrics_port)
+    worker = BoundedWorker(
+        app, loglevel=settings.log_level.lower(), quiet=True, logging_config=logging_config
+    )
     worker.execute_from_commandline()

@@ -14,6 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hub.adapters.metrics import LOGIN_FAILURES
 from hub.adapters.sql.logins import SessionRecord, SqlLoginStore, password_matches
 from hub.adapters.sql.principals import Principal
 from hub.settings import Settings
@@ -56,6 +57,16 @@ def log_in(
     store: SqlLoginStore, rules: LoginRules, name: str, password: str, now: datetime
 ) -> tuple[Principal, str, str]:
     """(principal, session token, CSRF token), or LoginRefused saying why."""
+    try:
+        return _log_in(store, rules, name, password, now)
+    except LoginRefused:
+        LOGIN_FAILURES.inc()
+        raise
+
+
+def _log_in(
+    store: SqlLoginStore, rules: LoginRules, name: str, password: str, now: datetime
+) -> tuple[Principal, str, str]:
     found = store.login(name)
     if found is None or not found.usable:
         password_matches(None, password)  # the same cost as a real check

@@ -4,11 +4,20 @@
 needs to become an alert: the database answers, the broker is reachable, a worker is alive
 (its heartbeat is fresh), and neither the relay nor the worker is further behind than the
 limits below. Each check names what is wrong, so an operator (or a load balancer) knows.
+
+The API runs the checks in the background every ``HUB_READINESS_INTERVAL_SECONDS`` (the
+``ReadinessMonitor``) and answers /readyz and the lag gauges of /metrics from the latest
+result: a probe or a scrape never waits on a database that has gone away, and a hundred
+probes cost one query round. A result older than three intervals counts as not ready (the
+checks themselves are stuck), so an outage is seen within about one interval.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.adapters.sql import failed, progress
 from hub.adapters.sql.progress import PROJECTOR
+from hub.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,13 @@ class ReadinessLimits:
     heartbeat_seconds: float = 15.0
     # How long to wait for the broker's port to answer.
     broker_connect_seconds: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadinessLimits:
+        return cls(
+            relay_lag_seconds=settings.ready_relay_lag_seconds,
+            worker_lag_seconds=settings.ready_worker_lag_seconds,
+        )
 
 
 @dataclass
@@ -91,10 +108,12 @@ def check(
         r.checks["database"] = {"ok": False, "detail": f"the database does not answer: {exc}"}
         return r  # every other check reads the database
     r.checks["database"] = {"ok": True}
-    if not bootstrap:
-        r.checks["broker"] = {"ok": False, "detail": "no broker configured (HUB_KAFKA_BOOTSTRAP)"}
-        return r
-    problem = probe(bootstrap, limits.broker_connect_seconds)
+    # a lost broker does not end the checks: the lags it causes are what an operator watches
+    problem = (
+        probe(bootstrap, limits.broker_connect_seconds)
+        if bootstrap
+        else "no broker configured (HUB_KAFKA_BOOTSTRAP)"
+    )
     if problem is None and relay_state is not None and not relay_state["broker_ok"]:
         problem = f"the outbox relay cannot publish: {relay_state['error']}"
     r.checks["broker"] = {"ok": problem is None, "bootstrap": bootstrap}
@@ -130,4 +149,58 @@ def check(
         r.checks["worker"]["detail"] = (
             "no worker has ever beaten" if beat is None else f"no worker heartbeat for {beat:.0f} s"
         )
+    return r
+
+
+# A result older than this many intervals means the checks themselves are stuck.
+STALE_AFTER_INTERVALS = 3
+
+
+class ReadinessMonitor:
+    """Runs ``check`` every interval off the event loop and keeps the latest answer."""
+
+    def __init__(
+        self,
+        run_check: Callable[[], Readiness],
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._run_check = run_check
+        self._interval = interval
+        self._clock = clock
+        self._latest: tuple[float, Readiness] | None = None
+        self._first = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            result = await asyncio.to_thread(self._run_check)
+            self._latest = (self._clock(), result)
+            self._first.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def current(self, first_wait: float = 10.0) -> Readiness:
+        """The latest answer (waiting for the first, up to first_wait seconds)."""
+        if self._latest is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first.wait(), first_wait)
+        return self.latest()
+
+    def latest(self) -> Readiness:
+        if self._latest is None:
+            return _unready("checks", "the readiness checks have not finished yet")
+        at, result = self._latest
+        age = self._clock() - at
+        if age > STALE_AFTER_INTERVALS * self._interval:
+            return _unready("checks", f"the readiness checks have not finished for {age:.0f} s")
+        return result
+
+
+def _unready(name: str, detail: str) -> Readiness:
+    r = Readiness()
+    r.checks[name] = {"ok": False, "detail": detail}
     return r

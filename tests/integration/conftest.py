@@ -118,9 +118,18 @@ def hub_settings(tmp_path: Path, broker: EmbeddedBroker) -> Settings:
 
 
 class RunningHub:
-    def __init__(self, settings: Settings, base_url: str) -> None:
+    def __init__(
+        self, settings: Settings, base_url: str, worker: subprocess.Popen[bytes] | None = None
+    ) -> None:
         self.settings = settings
         self.http = httpx.Client(base_url=base_url, timeout=10)
+        self.worker = worker
+
+    def restart_worker(self) -> None:
+        """A new worker process (as after a broker reset, whose groups died with it)."""
+        if self.worker is not None:
+            stop_process(self.worker, "worker", 20)
+        self.worker = start_worker(self.settings)
 
 
 @pytest.fixture
@@ -140,8 +149,7 @@ def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
     api = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    worker = start_worker(hub_settings)
-    hub = RunningHub(hub_settings, f"http://127.0.0.1:{port}")
+    hub = RunningHub(hub_settings, f"http://127.0.0.1:{port}", start_worker(hub_settings))
 
     def healthy() -> bool:
         try:
@@ -155,7 +163,8 @@ def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
         yield hub
     finally:
         hub.http.close()
-        stop_process(worker, "worker", 20)
+        if hub.worker is not None:
+            stop_process(hub.worker, "worker", 20)
         stop_process(api, "api", 20)
         log.close()
 

@@ -98,7 +98,11 @@ def test_an_api_without_broker_is_alive_but_not_ready(api: Api) -> None:
     assert api.client.get("/healthz").status_code == 200
     r = api.client.get("/readyz")
     assert r.status_code == 503
-    assert r.json()["failing"] == ["broker"]
+    body = r.json()
+    assert body["failing"][0] == "broker"
+    assert body["checks"]["broker"]["detail"] == "no broker configured (HUB_KAFKA_BOOTSTRAP)"
+    # the lags are still measured: they are what a lost broker makes grow
+    assert body["checks"]["relay"]["unsent"] == 0
 
 
 @pytest.mark.integration
@@ -109,3 +113,35 @@ def test_a_running_hub_becomes_ready(running_hub: RunningHub) -> None:
 
     body = wait_for(ready, 60, "/readyz to answer 200")
     assert body["checks"]["broker"]["ok"] and body["checks"]["worker"]["ok"]
+
+
+def test_the_monitor_answers_from_its_latest_check_and_a_stuck_check_is_unready() -> None:
+    import asyncio
+
+    from hub.services.readiness import Readiness, ReadinessMonitor
+
+    now = [100.0]
+    calls: list[int] = []
+
+    def run_check() -> Readiness:
+        calls.append(1)
+        r = Readiness()
+        r.checks["database"] = {"ok": True}
+        return r
+
+    async def scenario() -> None:
+        monitor = ReadinessMonitor(run_check, interval=5.0, clock=lambda: now[0])
+        assert not monitor.latest().ready  # nothing checked yet
+        task = asyncio.create_task(monitor.run())
+        assert (await monitor.current()).ready
+        now[0] += 14.0  # under three intervals since the last check: still its answer
+        assert monitor.latest().ready
+        now[0] += 2.0  # over three: the checks are stuck
+        stale = monitor.latest().body()
+        assert stale["failing"] == ["checks"]
+        assert "have not finished for 16 s" in stale["checks"]["checks"]["detail"]
+        monitor.stop()
+        await task
+
+    asyncio.run(scenario())
+    assert len(calls) == 1  # one check per interval, however often it is asked

@@ -55,3 +55,27 @@ def test_an_older_log_file_is_made_private_and_the_console_is_restored_afterward
     logging.getLogger("kafka.net.selector").info("TEST after the command")
     assert "TEST after the command" in console.getvalue()
     assert "TEST after the command" not in old.read_text()
+
+
+def test_json_lines_are_one_object_per_record_with_the_error_type(tmp_path: Path) -> None:
+    import json
+
+    from hub.entrypoints.logs import formatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter("json"))
+    logger = logging.getLogger("hub.test.json")
+    logger.addHandler(handler)
+    try:
+        logger.warning("two\nlines for %s", "TEST-POLICE-A")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["message"] == "two\nlines for TEST-POLICE-A"  # escaped: one line
+    assert (first["level"], first["logger"]) == ("WARNING", "hub.test.json")
+    assert second["error"] == "ValueError" and "boom" in second["traceback"]

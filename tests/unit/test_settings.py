@@ -156,6 +156,18 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         web_session_max_hours=2,
         web_login_max_failures=3,
         web_lockout_minutes=60,
+        log_format="json",
+        readiness_interval_seconds=1.5,
+        ready_relay_lag_seconds=10,
+        ready_worker_lag_seconds=20,
+        worker_metrics_port=9464,
+        kafka_security_protocol="SASL_SSL",
+        kafka_ssl_cafile=tmp_path / "ca.pem",
+        kafka_ssl_certfile=tmp_path / "client.pem",
+        kafka_ssl_keyfile=tmp_path / "client.key",
+        kafka_sasl_mechanism="SCRAM-SHA-256",
+        kafka_sasl_username="hub-api",
+        kafka_sasl_password_file=tmp_path / "kafka-password",
     )
 
 

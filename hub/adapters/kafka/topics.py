@@ -12,6 +12,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from hub.adapters.kafka.security import KafkaSecurity
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ def ensure_topics(
 
 
 def _create_missing_topics(settings: Settings) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="hub-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id="hub-admin",
+        **KafkaSecurity.from_settings(settings).kafka_python(),
+    )
     try:
         existing = set(admin.list_topics())
         wanted = [

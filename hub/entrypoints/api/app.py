@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
 
+from hub.adapters.metrics import LagCollector
 from hub.adapters.sql.logins import SqlLoginStore
 from hub.bootstrap import Services, build_services, clock_ticker
 from hub.entrypoints.api import (
@@ -21,6 +23,7 @@ from hub.entrypoints.api import (
     health,
     identity,
     ig,
+    metrics,
     reports,
     requests,
     subjects,
@@ -28,6 +31,8 @@ from hub.entrypoints.api import (
 from hub.entrypoints.api.access_log import hide_query_values
 from hub.entrypoints.api.errors import register_error_handlers
 from hub.entrypoints.api.guard import RequestGuard
+from hub.entrypoints.api.health import readiness_monitor
+from hub.entrypoints.api.metrics import EventOutcomes
 from hub.entrypoints.api.openapi import document_errors
 from hub.entrypoints.web import install_web
 from hub.settings import Settings
@@ -45,10 +50,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     pass services holding a fake port)."""
     if services is None:
         services = build_services(settings)
+    readiness = readiness_monitor(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.appender.start()
+        watching = asyncio.create_task(readiness.run())
         task = asyncio.create_task(services.relay.run()) if services.relay else None
         ticker = clock_ticker(services)
         ticking = asyncio.create_task(ticker.run()) if ticker else None
@@ -61,6 +68,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             if task is not None and services.relay is not None:
                 services.relay.stop()
                 await task
+            readiness.stop()
+            await watching
             services.appender.stop()
             services.engine.dispose()
 
@@ -71,9 +80,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.readiness = readiness
+    # the lag gauges of /metrics, from the monitor's latest answer (no query at scrape time)
+    app.state.lag_registry = CollectorRegistry(auto_describe=False)
+    app.state.lag_registry.register(LagCollector(lambda: readiness.latest().body()))
     hide_query_values()
     register_error_handlers(app)
     app.add_middleware(RequestGuard, services=services)
+    app.add_middleware(EventOutcomes)  # outside the guard: its refusals are counted too
     for module in ROUTERS:
         document_errors(module.router)
         app.include_router(module.router)
@@ -84,6 +98,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         if isinstance(r, APIRoute)
     ]
     app.include_router(health.router)
+    app.include_router(metrics.router)
     install_web(app, settings, SqlLoginStore(services.engine))  # the people's pages
 
     @app.get("/healthz", tags=["ops"])

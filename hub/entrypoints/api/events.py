@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request, Response, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from hub.adapters.metrics import count_event
 from hub.contract import EVENT_CLASSES, IncomingEvent
 from hub.contract.parse import InvalidEvent, error_entry, parse_event
 from hub.entrypoints.api.deps import PrincipalDep, ServicesDep
@@ -216,6 +217,8 @@ async def post_batch(
     if services.relay is not None:
         services.relay.wake()
     final = [r for r in results if r is not None]
+    for r in final:
+        count_event("http", r.status, r.reason)
     return BatchResult(
         accepted=sum(r.status == "accepted" for r in final),
         duplicates=sum(r.status == "duplicate" for r in final),

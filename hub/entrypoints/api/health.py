@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hub.entrypoints.api.deps import ServicesDep
-from hub.services.readiness import check
+from hub.bootstrap import Services
+from hub.services.readiness import Readiness, ReadinessLimits, ReadinessMonitor, check
 
 router = APIRouter(tags=["ops"])
 
@@ -45,14 +44,26 @@ EXAMPLE = {
         },
     },
 )
-async def readyz(services: ServicesDep) -> JSONResponse:
-    relay = services.relay
-    result = await asyncio.to_thread(
-        check,
-        services.engine,
-        relay.state() if relay is not None else None,
-        services.settings.kafka_bootstrap,
-        datetime.now(UTC),
-    )
+async def readyz(request: Request) -> JSONResponse:
+    """The latest answer of the readiness checks, run every HUB_READINESS_INTERVAL_SECONDS."""
+    monitor: ReadinessMonitor = request.app.state.readiness
+    result = await monitor.current()
     body: dict[str, Any] = result.body()
     return JSONResponse(body, status_code=200 if result.ready else 503)
+
+
+def readiness_monitor(services: Services) -> ReadinessMonitor:
+    """The API's readiness monitor: every check, on these services, every interval."""
+    limits = ReadinessLimits.from_settings(services.settings)
+
+    def run_check() -> Readiness:
+        relay = services.relay
+        return check(
+            services.engine,
+            relay.state() if relay is not None else None,
+            services.settings.kafka_bootstrap,
+            datetime.now(UTC),
+            limits,
+        )
+
+    return ReadinessMonitor(run_check, services.settings.readiness_interval_seconds)
