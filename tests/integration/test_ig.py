@@ -123,18 +123,19 @@ def test_each_ig_query_is_audited_before_the_answer(scenario: Scenario) -> None:
         assert last_record(s.api)["action"] == f"GET /v1/ig/{route}"
 
 
-def test_only_ig_officers_query_and_nothing_is_recorded_for_others(
-    scenario: Scenario, api: Api
-) -> None:
-    before = len(list(api.services.audit.records()))
+def test_only_ig_officers_query_and_each_refusal_is_audited(scenario: Scenario, api: Api) -> None:
     gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
     for who in (scenario.chair, gp, api.key("TEST-IDVA-B", "agency_system", "idva")):
         for path in (*IG_ROUTES, f"subjects/{scenario.token}/report"):
+            before = len(list(api.services.audit.records()))
             r = api.client.get(f"/v1/ig/{path}", headers=who)
             assert r.status_code == 403, path
             assert "IG officers" in detail_text(r)
+            assert len(list(api.services.audit.records())) == before + 1
+            refused = last_record(api)
+            assert (refused["outcome"], refused["decisions"]) == ("refused", [])
+            assert refused["action"].startswith("GET /v1/ig/")
     assert api.client.get("/v1/ig/overrides").status_code == 401
-    assert len(list(api.services.audit.records())) == before
 
 
 def test_an_ig_query_is_refused_when_it_cannot_be_audited(scenario: Scenario) -> None:

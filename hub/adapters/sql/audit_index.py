@@ -172,16 +172,17 @@ class SqlAuditIndex:
 def _query(q: IndexQuery, limit: int) -> Select[Any]:
     """Drive from the subject's rows, else the basis's, else the main table: each is read
     along an index ending (at, seq), newest first."""
-    driver, key, value = audit_index, None, None
-    if q.subject is not None:
-        driver, key, value = audit_index_subjects, audit_index_subjects.c.token, q.subject
-    elif q.basis is not None:
-        driver, key, value = audit_index_bases, audit_index_bases.c.basis, q.basis
-    at, seq = driver.c.at, driver.c.seq
+    driver = audit_index
     stmt = select(audit_index)
+    if q.subject is not None:
+        driver = audit_index_subjects
+        stmt = stmt.where(driver.c.token == q.subject)
+    elif q.basis is not None:
+        driver = audit_index_bases
+        stmt = stmt.where(driver.c.basis == q.basis)
+    at, seq = driver.c.at, driver.c.seq
     if driver is not audit_index:
         stmt = stmt.select_from(driver.join(audit_index, audit_index.c.seq == driver.c.seq))
-        stmt = stmt.where(key == value)
     if q.subject is not None and q.basis is not None:
         stmt = stmt.where(
             select(audit_index_bases.c.seq)
