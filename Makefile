@@ -45,6 +45,7 @@ REPLAY_ARGS ?= --no-topic
 bench: venv
 	$(PY) -m bench.e2e $(BENCH_ARGS)
 	$(PY) -m bench.audit
+	$(PY) -m bench.ig_search
 	$(PY) -m bench.replay $(REPLAY_ARGS)
 
 clean:

@@ -78,6 +78,19 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _time_of(entry: AuditEntry) -> datetime:
+    # The log takes any body; the hub's all have an ISO time. One without is indexed as of
+    # now rather than refused: indexing must never stop a record being written.
+    try:
+        return _utc(entry.time)
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)[:80]
+
+
 def index_rows(
     records: Sequence[ChainedRecord],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -85,10 +98,10 @@ def index_rows(
     main, subjects, bases = [], [], []
     for record in records:
         entry = AuditEntry(record.seq, record.record_id, json.loads(record.body))
-        body, at = entry.body, _utc(entry.time)
+        body, at = entry.body, _time_of(entry)
         main.append({
             "seq": entry.seq, "record_id": entry.record_id, "at": at,
-            **{c: body.get(c) for c in _COLUMNS if c != "decision"},
+            **{c: _text(body.get(c)) for c in _COLUMNS if c != "decision"},
             "decision": decision_of(entry), "outcome": str(body.get("outcome", ""))[:40],
             "action": str(body.get("action", ""))[:200],
         })  # fmt: skip

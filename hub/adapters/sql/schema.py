@@ -308,18 +308,21 @@ audit_index = Table(
     ),
 )
 # Subjects and lawful bases are lists in a record: one row per value, with the record's time.
-audit_index_subjects = Table(
-    "audit_index_subjects",
-    metadata,
-    Column("token", String(64), primary_key=True),
-    Column("at", DateTime(timezone=True), primary_key=True),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+
+
+def _audit_index_values(name: str, key: str, length: int, *extra: Index) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(key, String(length), primary_key=True),
+        Column("at", DateTime(timezone=True), primary_key=True),
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        *extra,
+    )
+
+
+audit_index_subjects = _audit_index_values(
+    "audit_index_subjects", "token", 64,
     Index("ix_audit_index_subjects_seq", "seq"),  # a listing's subjects, by record
-)
-audit_index_bases = Table(
-    "audit_index_bases",
-    metadata,
-    Column("basis", String(80), primary_key=True),
-    Column("at", DateTime(timezone=True), primary_key=True),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-)
+)  # fmt: skip
+audit_index_bases = _audit_index_values("audit_index_bases", "basis", 80)

@@ -36,10 +36,13 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("record_id"),
+        if_not_exists=True,  # 0001 adopts a pre-migration folder with today's tables
     )
-    op.create_index("ix_audit_index_at", "audit_index", ["at", "seq"])
+    op.create_index("ix_audit_index_at", "audit_index", ["at", "seq"], if_not_exists=True)
     for column in _BY:
-        op.create_index(f"ix_audit_index_{column}", "audit_index", [column, "at", "seq"])
+        op.create_index(
+            f"ix_audit_index_{column}", "audit_index", [column, "at", "seq"], if_not_exists=True
+        )
     for table, key, length in (("audit_index_subjects", "token", 64),
                                ("audit_index_bases", "basis", 80)):  # fmt: skip
         op.create_table(
@@ -48,8 +51,11 @@ def upgrade() -> None:
             sa.Column("at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
             sa.PrimaryKeyConstraint(key, "at", "seq"),
+            if_not_exists=True,
         )
-    op.create_index("ix_audit_index_subjects_seq", "audit_index_subjects", ["seq"])
+    op.create_index(
+        "ix_audit_index_subjects_seq", "audit_index_subjects", ["seq"], if_not_exists=True
+    )
 
 
 def downgrade() -> None:
