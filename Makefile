@@ -46,6 +46,7 @@ bench: venv
 	$(PY) -m bench.e2e $(BENCH_ARGS)
 	$(PY) -m bench.audit
 	$(PY) -m bench.pages
+	$(PY) -m bench.ig_search
 	$(PY) -m bench.replay $(REPLAY_ARGS)
 
 clean:

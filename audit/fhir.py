@@ -13,6 +13,7 @@ justifications stay in the hub (free text may name people); the reason code trav
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from typing import Any
 
 from audit.ig import DISCLOSED, AuditEntry
@@ -74,7 +75,6 @@ def to_audit_event(entry: AuditEntry, hub_id: str = "hub") -> dict[str, Any]:
         "action": verb,
         "recorded": str(body["time"]),
         "outcome": _outcome_code(outcome),
-        "outcomeDesc": outcome,
         "agent": [_requestor(body), _server(hub_id)],
         "source": {
             "site": hub_id,
@@ -83,6 +83,8 @@ def to_audit_event(entry: AuditEntry, hub_id: str = "hub") -> dict[str, Any]:
         },
         "entity": [*(_patient(token, body) for token in entry.subjects), _request(entry, subtype)],
     }
+    if outcome.strip():
+        event["outcomeDesc"] = outcome
     if body.get("purpose"):
         event["purposeOfEvent"] = [{"coding": [{"system": PURPOSE, "code": str(body["purpose"])}]}]
     return event
@@ -97,10 +99,11 @@ def _requestor(body: Any) -> dict[str, Any]:
     agent: dict[str, Any] = {
         "type": {"coding": [{"system": PARTICIPATION_TYPE, "code": "IRCP",
                              "display": "information recipient"}]},
-        "role": [{"coding": [{"system": ROLE, "code": str(body.get("role", ""))}]}],
         "who": who,
         "requestor": True,
     }  # fmt: skip
+    if body.get("role"):
+        agent["role"] = [{"coding": [{"system": ROLE, "code": str(body["role"])}]}]
     bases = [LAWFUL_BASIS + b for b in body.get("lawful_bases") or []]
     if bases:
         agent["policy"] = bases
@@ -116,21 +119,32 @@ def _server(hub_id: str) -> dict[str, Any]:
     }
 
 
+def _details(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    """entity.detail entries, leaving out empty values: a FHIR string may not be empty."""
+    return [{"type": kind, "valueString": value} for kind, value in pairs if value.strip()]
+
+
+def _with_detail(entity: dict[str, Any], detail: list[dict[str, str]]) -> dict[str, Any]:
+    if detail:  # nor may a FHIR array: no details, no element
+        entity["detail"] = detail
+    return entity
+
+
 def _patient(token: str, body: Any) -> dict[str, Any]:
-    detail = [{"type": "fields", "valueString": ",".join(body.get("fields") or [])}]
     statuses = sorted(
         {str(d["consent_status"]) for d in body.get("decisions") or [] if d.get("consent_status")}
     )
-    if statuses:
-        detail.append({"type": "consent_status", "valueString": ",".join(statuses)})
-    for o in body.get("overrides") or []:
-        detail.append({"type": OVERRIDE, "valueString": str(o["reason"])})
-    return {
+    detail = _details(
+        ("fields", ",".join(body.get("fields") or [])),
+        ("consent_status", ",".join(statuses)),
+        *((OVERRIDE, str(o["reason"])) for o in body.get("overrides") or []),
+    )
+    patient = {
         "what": {"identifier": {"system": SUBJECT_TOKEN, "value": token}},
         "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
         "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"},
-        "detail": detail,
     }
+    return _with_detail(patient, detail)
 
 
 def _request(entry: AuditEntry, subtype: str) -> dict[str, Any]:
@@ -139,14 +153,36 @@ def _request(entry: AuditEntry, subtype: str) -> dict[str, Any]:
     action = str(body.get("action", ""))
     request: dict[str, Any] = {
         "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
-        "description": action,
-        "detail": [{"type": "items", "valueString": ",".join(body.get("items") or [])}],
     }
+    if action.strip():
+        request["description"] = action
     if subtype == "search":
         request["role"] = {"system": OBJECT_ROLE, "code": "24", "display": "Query"}
-        request["query"] = base64.b64encode(action.encode()).decode()
+        if action:
+            request["query"] = base64.b64encode(action.encode()).decode()
     else:
         request["role"] = {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"}
-    if body.get("outcome") not in (DISCLOSED, None):
-        request["detail"].append({"type": "outcome", "valueString": str(body["outcome"])})
-    return request
+    outcome = body.get("outcome")
+    return _with_detail(
+        request,
+        _details(
+            ("items", ",".join(body.get("items") or [])),
+            ("outcome", str(outcome) if outcome not in (DISCLOSED, None) else ""),
+        ),
+    )
+
+
+def to_bundle(
+    entries: Iterable[AuditEntry], hub_id: str, generated_at: str, bundle_id: str
+) -> dict[str, Any]:
+    """The records as one R4 Bundle of type collection, for a download (e.g. one period)."""
+    resources = [to_audit_event(e, hub_id) for e in entries]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "type": "collection",
+        "timestamp": generated_at,
+    }  # no "total": R4 allows it on search and history bundles only (bdl-1)
+    if resources:  # an empty FHIR array is invalid: an empty export has no entry element
+        bundle["entry"] = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
+    return bundle

@@ -24,6 +24,7 @@ from audit.chain import ChainedRecord
 __all__ = [
     "CASE_CLOSERS",
     "CASE_OPENERS",
+    "DECISIONS",
     "DISCLOSED",
     "EVERYTHING",
     "IG_QUERY",
@@ -32,6 +33,7 @@ __all__ = [
     "CaseEvent",
     "Criteria",
     "OutsideCase",
+    "decision_of",
     "entries_of",
     "is_override",
     "outside_open_case",
@@ -122,6 +124,20 @@ def is_override(entry: AuditEntry) -> bool:
     """The record shared something without consent under DPA 2018 Sch 1 para 18."""
     decisions: Sequence[Mapping[str, Any]] = entry.body.get("decisions") or []
     return any(d.get("outcome") == "share" and d.get("override") for d in decisions)
+
+
+DECISIONS = ("shared", "refused", "overridden")  # what an IG officer filters by
+
+
+def decision_of(entry: AuditEntry) -> str:
+    """shared, refused, overridden (shared without consent, Sch 1 para 18), or other (an IG
+    query, an access request, an operator's report: records that decided nothing)."""
+    if is_override(entry):
+        return "overridden"
+    outcome = entry.body.get("outcome")
+    if outcome == DISCLOSED:
+        return "shared"
+    return "refused" if outcome == "refused" else "other"
 
 
 def overrides(entries: Iterable[AuditEntry], criteria: Criteria = EVERYTHING) -> list[AuditEntry]:

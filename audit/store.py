@@ -35,6 +35,13 @@ class CheckpointPublisher(Protocol):
     def publish(self, checkpoint: Checkpoint) -> None: ...
 
 
+class RecordIndexer(Protocol):
+    """Keeps a search index of the records (the hub's IG index): called inside the append's
+    transaction, so a record and its index row commit together or not at all."""
+
+    def index(self, conn: Connection, records: Sequence[ChainedRecord]) -> None: ...
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -64,8 +71,10 @@ class SqlAuditStore:
         checkpoint_every: int = 1000,
         publisher: CheckpointPublisher | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        indexer: RecordIndexer | None = None,
     ) -> None:
         self._engine = engine
+        self._indexer = indexer
         self._signer = signer
         self._every = checkpoint_every
         self._publisher = publisher
@@ -87,6 +96,8 @@ class SqlAuditStore:
                 rec = chain_next(seq, last_hash, record_id, text)
                 tree.append(bytes.fromhex(rec.hash))
                 conn.execute(insert(audit_records).values(rec._asdict()))
+                if self._indexer is not None:
+                    self._indexer.index(conn, [rec])
                 conn.execute(
                     update(audit_head)
                     .where(audit_head.c.id == 1)

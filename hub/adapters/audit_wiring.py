@@ -18,6 +18,8 @@ from audit.schema import create_audit_schema
 from audit.store import SqlAuditStore
 from hub.adapters.crypto.keys import load_or_create_key
 from hub.adapters.kafka.security import KafkaSecurity
+from hub.adapters.sql.audit_index import SqlAuditIndex
+from hub.adapters.sql.db import create_schema
 from hub.contract.kafka_clients import producer_tuning
 from hub.settings import Settings
 
@@ -56,13 +58,19 @@ def open_audit_store(settings: Settings, engine: Engine, *, publish: bool = True
     """The audit store, ready to append: tables, triggers and head row exist, key loaded.
 
     publish: hand new checkpoints to Kafka in the background (when HUB_KAFKA_BOOTSTRAP is set).
+    Each record is indexed for IG searches as it is appended; records from before the index
+    (or from a process without it) are indexed here first.
     """
+    create_schema(engine)  # the IG index's tables are the hub's (cheap when current)
     create_audit_schema(engine)
+    index = SqlAuditIndex(engine)
     store = SqlAuditStore(
         engine,
         signer=load_or_create_signer(signing_key_path(settings)),
         checkpoint_every=settings.audit_checkpoint_every,
         publisher=checkpoint_publisher(settings) if publish else None,
+        indexer=index,
     )
     store.ensure_head()
+    index.catch_up()
     return store

@@ -37,6 +37,24 @@ EXEMPT = {
             "anomalies",
         )
     },
+    # The IG officer's pages: IG officers are bound to no area, Marac roles are refused
+    # (tests/integration/test_web_ig_pages.py audits each refusal).
+    **{
+        (method, path): "IG officers only (bound to no area); Marac roles refused"
+        for method, path in (
+            ("GET", "/ig"),
+            ("GET", "/ig/anomalies"),
+            ("GET", "/ig/disclosures"),
+            ("GET", "/ig/export"),
+            ("GET", "/ig/integrity"),
+            ("GET", "/ig/integrity/public-key.pem"),
+            ("GET", "/ig/integrity/runs/{run_id}.json"),
+            ("GET", "/ig/records/{record_id}"),
+            ("GET", "/ig/records/{record_id}/proof.json"),
+            ("GET", "/ig/subjects"),
+            ("POST", "/ig/integrity/verify"),
+        )
+    },
     # The people's pages call the same services as the /v1 routes above (list_alerts, decide,
     # family_view, identity.matches/decide, reports.repeat/central), where the area is
     # enforced; test_web_security.py refuses another area's family page and

@@ -27,6 +27,7 @@ NOT_PERSONAL = {
     ("GET", "/login"): "the login form",
     ("POST", "/login"): "answers with a session cookie or the login form's errors",
     ("POST", "/logout"): "ends the session",
+    ("GET", "/metrics"): "counters and gauges for the operator's Prometheus; no person's data",
     # the administrator's pages: agency systems, people, keys, rule settings and the sharing
     # policy, never a subject's data (tests/integration/test_web_admin_pages.py)
     **{

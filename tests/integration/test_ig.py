@@ -123,18 +123,19 @@ def test_each_ig_query_is_audited_before_the_answer(scenario: Scenario) -> None:
         assert last_record(s.api)["action"] == f"GET /v1/ig/{route}"
 
 
-def test_only_ig_officers_query_and_nothing_is_recorded_for_others(
-    scenario: Scenario, api: Api
-) -> None:
-    before = len(list(api.services.audit.records()))
+def test_only_ig_officers_query_and_each_refusal_is_audited(scenario: Scenario, api: Api) -> None:
     gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
     for who in (scenario.chair, gp, api.key("TEST-IDVA-B", "agency_system", "idva")):
         for path in (*IG_ROUTES, f"subjects/{scenario.token}/report"):
+            before = len(list(api.services.audit.records()))
             r = api.client.get(f"/v1/ig/{path}", headers=who)
             assert r.status_code == 403, path
             assert "IG officers" in detail_text(r)
+            assert len(list(api.services.audit.records())) == before + 1
+            refused = last_record(api)
+            assert (refused["outcome"], refused["decisions"]) == ("refused", [])
+            assert refused["action"].startswith("GET /v1/ig/")
     assert api.client.get("/v1/ig/overrides").status_code == 401
-    assert len(list(api.services.audit.records())) == before
 
 
 def test_an_ig_query_is_refused_when_it_cannot_be_audited(scenario: Scenario) -> None:
@@ -202,3 +203,41 @@ def test_every_audit_record_exports_as_a_fhir_audit_event(
     text_ = ndjson.read_text("utf-8")
     for leaked in CLEAR:
         assert leaked not in text_
+
+
+def test_every_kind_of_record_the_hub_writes_is_a_valid_fhir_r4_audit_event(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """Each kind of record (disclosed, refused, IG query over the API and the CLI, access
+    requested / listed / granted / refused, an operator report, the export's own record)
+    through a real R4 validator: a FHIR string may not be empty, and records without items or
+    fields were exported with empty details."""
+    s, api = scenario, scenario.api
+    client = api.client
+    client.get(f"/v1/subjects/{s.token}/events", headers=s.ig)  # refused: IG sees no content
+    gp = api.key("GP Example", "person", "gp", "TEST-GP-A")
+    officer = api.key("PC Example", "person", "police", "TEST-POLICE-A")
+    incident = read(api, officer, s.token)["events"][0]["hub_id"]
+    ask = {"subject": s.token, "items": [incident], "purpose": "safeguarding_review",
+           "reason": "TEST: need the incident's context."}  # fmt: skip
+    for grant in (True, False):
+        r = client.post("/v1/requests", json=ask, headers=gp)
+        assert r.status_code == 201, r.text
+        decision = {"grant": grant, "reason": "TEST: need to know established."}
+        url = f"/v1/requests/{r.json()['request_id']}/decision"
+        assert client.post(url, json=decision, headers=officer).status_code == 200
+    assert client.get("/v1/requests", headers=officer).status_code == 200
+    s.get("disclosures", subject=s.token)
+    assert run_hub("reports", "repeat", env=child_env(api.services.settings)).returncode == 0
+    ndjson = tmp_path / "audit.ndjson"
+    assert hub_ig(api, "export-fhir", str(ndjson)).returncode == 0
+
+    events = [json.loads(line) for line in ndjson.read_text("utf-8").splitlines()]
+    kinds = {(json.loads(r.body)["outcome"]) for r in api.services.audit.records()}
+    assert kinds >= {
+        "disclosed", "refused", "ig query", "access requested", "access requests listed",
+        "access granted", "access refused", "operator report",
+    }  # fmt: skip
+    for event in events:
+        check_r4_required(event)  # fhir.resources' model: raises on any invalid element
+    assert any(e["outcomeDesc"] == "operator report" for e in events)

@@ -6,15 +6,30 @@ import base64
 import json
 from typing import Any
 
+from fhir.resources.R4B.auditevent import AuditEvent
+from fhir.resources.R4B.bundle import Bundle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.fhir import AUDIT_EVENT_TYPE, RESTFUL_INTERACTION, SUBJECT_TOKEN, to_audit_event
+from audit.fhir import (
+    AUDIT_EVENT_TYPE,
+    RESTFUL_INTERACTION,
+    SUBJECT_TOKEN,
+    to_audit_event,
+    to_bundle,
+)
+from audit.ig import AuditEntry
 from tests.unit.test_ig import ALEX, OVERRIDE, SAM, entry
+
+# fhir.resources' R4B models: the versions of it that carry 4.0.1 models need pydantic 1.
+# AuditEvent and Bundle did not change between R4 (4.0.1) and R4B (4.3.0), and the models
+# check every primitive's regular expression (a FHIR string may not be empty), cardinality
+# and the required elements, which is what the export must satisfy.
 
 
 def check_r4_required(event: dict[str, Any]) -> None:
-    """The elements R4 AuditEvent requires (1..1 / 1..*), and the ones BALP adds."""
+    """Valid for a real FHIR R4 validator, and the elements BALP adds."""
+    AuditEvent.model_validate(event)  # raises pydantic.ValidationError naming each fault
     assert event["resourceType"] == "AuditEvent"
     assert event["type"]["system"] == AUDIT_EVENT_TYPE and event["type"]["code"] == "rest"
     assert event["recorded"].endswith("+00:00")
@@ -80,3 +95,35 @@ def test_every_record_maps_to_a_valid_event(outcome: str, subjects: list[str], r
     check_r4_required(event)
     tokens = [e["what"]["identifier"]["value"] for e in event["entity"] if "what" in e]
     assert tokens == sorted(subjects)
+
+
+def _bare(outcome: str, action: str, role: str = "ig_officer") -> AuditEntry:
+    """A record with no items, fields, bases or decisions: IG queries, the export's own
+    record, access requests, operator reports."""
+    body = {
+        "time": "2026-03-01T09:00:00+00:00", "action": action, "principal_id": "cli:test",
+        "principal_kind": "operator", "role": role, "agency_id": None,
+        "purpose": "information_governance", "subjects": [ALEX], "fields": [],
+        "lawful_bases": [], "overrides": [], "decisions": [], "items": [], "outcome": outcome,
+    }  # fmt: skip
+    return AuditEntry(9, "0b7a1f9e-2f57-4f4e-8d0e-6a1c8f0f0b11", body)
+
+
+def test_no_detail_is_an_empty_string_for_records_without_items_or_fields() -> None:
+    for outcome, action in (
+        ("ig query", "GET /v1/ig/disclosures"), ("ig query", "hub ig export-fhir"),
+        ("access requested", "access requested"), ("operator report", "hub reports repeat"),
+        ("refused", "GET /v1/families/f_x"),
+    ):  # fmt: skip
+        event = to_audit_event(_bare(outcome, action))
+        check_r4_required(event)
+        for entity in event["entity"]:
+            assert all(d["valueString"].strip() for d in entity.get("detail", []))
+
+
+def test_an_export_is_a_valid_r4_collection_bundle() -> None:
+    records = [entry(1), entry(2, subjects=()), _bare("ig query", "GET /v1/ig/export")]
+    bundle = to_bundle(records, "TEST-HUB", "2026-03-02T00:00:00+00:00", "export-1")
+    Bundle.model_validate(bundle)
+    assert [e["resource"]["id"] for e in bundle["entry"]] == ["rec-1", "rec-2", records[2][1]]
+    Bundle.model_validate(to_bundle([], "TEST-HUB", "2026-03-02T00:00:00+00:00", "empty"))

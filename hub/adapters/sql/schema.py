@@ -282,3 +282,47 @@ failed_events = Table(
     Column("status", String(16), nullable=False, index=True),  # open | retried | resolved
     Column("resolved_at", DateTime(timezone=True), nullable=True),
 )
+
+# The IG index of the audit log (hub/adapters/sql/audit_index.py): one row per audit record
+# with the columns an IG officer searches by, so a search reads an index, not the whole log.
+# Derived, never the record: written in the same transaction as each record, back-filled at
+# start for records from before it existed. Every index ends in (at, seq): a search filters by
+# one column and reads newest first without sorting.
+audit_index = Table(
+    "audit_index",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", String(36), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("principal_id", String(64), nullable=True),
+    Column("role", String(40), nullable=True),
+    Column("agency_id", String(64), nullable=True),
+    Column("purpose", String(64), nullable=True),
+    Column("decision", String(16), nullable=False),  # shared | refused | overridden | other
+    Column("outcome", String(40), nullable=False),
+    Column("action", String(200), nullable=False),
+    Index("ix_audit_index_at", "at", "seq"),
+    *(
+        Index(f"ix_audit_index_{c}", c, "at", "seq")
+        for c in ("principal_id", "role", "agency_id", "purpose", "decision")
+    ),
+)
+# Subjects and lawful bases are lists in a record: one row per value, with the record's time.
+
+
+def _audit_index_values(name: str, key: str, length: int, *extra: Index) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(key, String(length), primary_key=True),
+        Column("at", DateTime(timezone=True), primary_key=True),
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        *extra,
+    )
+
+
+audit_index_subjects = _audit_index_values(
+    "audit_index_subjects", "token", 64,
+    Index("ix_audit_index_subjects_seq", "seq"),  # a listing's subjects, by record
+)  # fmt: skip
+audit_index_bases = _audit_index_values("audit_index_bases", "basis", 80)

@@ -1,5 +1,6 @@
 """GET /v1/ig/…: IG officers query the audit log. Each query is audited before the answer
-(fail closed: 503 if it cannot be), through the policy point like every other read."""
+(fail closed: 503 if it cannot be), through the policy point like every other read; anyone
+else is refused, and the refusal is audited (hub.services.ig, shared with the pages)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from audit.ig import IG_QUERY, SAR_COLUMNS, Criteria
-from audit.igstore import IG_PURPOSE, IgReports
-from consent.policy import PersonRole
+from audit.ig import SAR_COLUMNS, Criteria
+from audit.igstore import IgReports
 from hub.adapters.sql.principals import Principal
 from hub.entrypoints.api.deps import PolicyDep, PrincipalDep, ServicesDep
 from hub.entrypoints.api.params import IsoDateTime
+from hub.services import ig
 from hub.services.disclosure import PolicyPoint
-from hub.services.errors import Forbidden
 
 router = APIRouter(prefix="/v1/ig", tags=["information governance"])
 
@@ -28,19 +28,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def _audited(
-    services: Any, policy: PolicyPoint, principal: Principal, action: str,
+    services: Any, _policy: PolicyPoint, principal: Principal, action: str,
     subjects: list[str] | None = None, fields: list[str] | None = None,
 ) -> IgReports:  # fmt: skip
-    """Refuse anyone but an IG officer; record the query; hand back the reports to answer."""
-    if principal.kind != "person" or principal.role != PersonRole.IG_OFFICER:
-        raise Forbidden(
-            f"role '{principal.role}' may not query the audit log; that is for IG officers"
-        )
-    await asyncio.to_thread(
-        policy.audit, principal, IG_PURPOSE, action, [], subjects or [], [], fields or [],
-        IG_QUERY,
-    )  # fmt: skip
-    return IgReports(services.audit, services.ingress.store)
+    """hub.services.ig's gate (refusals audited, the query recorded first); the reports."""
+    await asyncio.to_thread(ig.ig_query, services, principal, action, subjects or [], fields or [])
+    return ig.reports(services)
 
 
 @router.get("/disclosures", responses=RESPONSES)

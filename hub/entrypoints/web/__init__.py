@@ -25,11 +25,13 @@ from hub.entrypoints.web import (
     auth,
     family,
     identity,
+    ig,
     inbox,
     reports,
 )
 from hub.entrypoints.web.rendering import PageError, error_page, page
 from hub.entrypoints.web.session import LoginRequired, WebState, login_url
+from hub.services.ig import Integrity
 from hub.services.logins import LoginRules
 from hub.settings import Settings, SettingsError, env_name
 
@@ -74,8 +76,9 @@ def install_web(
     app.include_router(family.router)
     app.include_router(identity.router)
     app.include_router(reports.router)
-    for router in (admin.router, admin_people.router, admin_settings.router):
+    for router in (admin.router, admin_people.router, admin_settings.router, ig.router):
         app.include_router(router)
+    app.state.ig_integrity = Integrity()  # "verify now" runs, held by this process
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, exc: LoginRequired) -> Response:

@@ -110,9 +110,9 @@ def set_login_csrf_cookie(request: Request, response: Response, token: str) -> N
 
 
 def start_page(role: str) -> str:
-    """Where a person lands after logging in: administrators on their pages (the sharing
-    policy shows them no alerts), everyone else on the alert inbox."""
-    return "/admin" if role == "admin" else "/alerts"
+    """Where a person lands after logging in: administrators and IG officers on their own
+    pages (the sharing policy shows them no alerts), everyone else on the alert inbox."""
+    return {"admin": "/admin", "ig_officer": "/ig/disclosures"}.get(role, "/alerts")
 
 
 def login_url(back_to: str) -> str:
