@@ -397,7 +397,7 @@ SCENARIO: list[CanonicalEvent] = [
     needs(MONDAY + days(24), "drug_misuse", person=PERP, role="perpetrator"),
     incident(MONDAY + days(25)),
     dash(16, MONDAY + days(26)),
-    hearing(MONDAY + days(30)),
+    hearing(MONDAY + days(30), due=MONDAY + days(44)),
     incident(MONDAY + days(40)),
     incident(MONDAY + days(41), victim=VICTIM_2),
 ]
