@@ -46,7 +46,7 @@ class TrackedAction:
     due_date: str | None
     state: str
     reason: str | None  # why not possible
-    history: tuple[dict[str, Any], ...]  # each change: state, at, by (agency), reason
+    history: tuple[dict[str, Any], ...]  # each change: state, at, by (agency), reason, event
 
     @property
     def finished(self) -> bool:
@@ -87,15 +87,17 @@ def _tracked(hearing: Entry, n: int, agreed: dict[str, Any], updates: list[Entry
     owner = str(agreed.get("owner_agency", ""))
     state, reason = OPEN, None
     history: list[dict[str, Any]] = [
-        {"state": OPEN, "at": hearing.time.isoformat(), "by": hearing.agency_id, "reason": None}
-    ]
+        {"state": OPEN, "at": hearing.time.isoformat(), "by": hearing.agency_id,
+         "reason": None, "event": hearing.hub_id}
+    ]  # fmt: skip
     for u in updates:
         if u.agency_id != owner or u.facts.get("state") not in STATES:
             continue
         state, reason = str(u.facts["state"]), u.facts.get("reason")
-        history.append(
-            {"state": state, "at": u.time.isoformat(), "by": u.agency_id, "reason": reason}
-        )
+        history.append({
+            "state": state, "at": u.time.isoformat(), "by": u.agency_id, "reason": reason,
+            "event": u.hub_id,
+        })  # fmt: skip
     return TrackedAction(
         action_id=action_id(hearing.hub_id, n),
         hearing_id=hearing.hub_id,

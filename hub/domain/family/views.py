@@ -25,7 +25,7 @@ from typing import Any
 
 from hub.contract.vocabulary import EventType
 from hub.domain.family.actions import tracked_actions
-from hub.domain.family.entry import Entry
+from hub.domain.family.entry import HUB, Entry
 from hub.domain.family.lifecycle import alert_status
 from hub.domain.family.queries import FamilyTimeline, hearings_of, victims
 
@@ -181,7 +181,7 @@ def agencies(p: FamilyTimeline) -> list[dict[str, Any]]:
     """The mini-plan: each agency involved, since when, last seen, how many events."""
     out: dict[str, dict[str, Any]] = {}
     for e in p.timeline:
-        if e.internal:
+        if e.internal or e.agency_id == HUB:  # a hearing a chair recorded in the hub
             continue
         a = out.setdefault(
             e.agency_id,

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.adapters.sql.logins import SqlLoginStore
-from hub.entrypoints.web import auth, family, identity, inbox, reports
+from hub.entrypoints.web import auth, family, identity, inbox, meeting, reports
 from hub.entrypoints.web.rendering import PageError, error_page, page
 from hub.entrypoints.web.session import LoginRequired, WebState, login_url
 from hub.services.logins import LoginRules
@@ -64,6 +64,7 @@ def install_web(
     app.include_router(inbox.router)
     app.include_router(family.router)
     app.include_router(identity.router)
+    app.include_router(meeting.router)
     app.include_router(reports.router)
 
     @app.exception_handler(LoginRequired)
