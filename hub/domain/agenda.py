@@ -163,8 +163,16 @@ def family_cases(
         c.open_actions = [
             {
                 k: x.get(k)
-                for k in ("action_id", "action", "owner_agency", "text", "due_date", "state",
-                          "meeting_date", "hearing")
+                for k in (
+                    "action_id",
+                    "action",
+                    "owner_agency",
+                    "text",
+                    "due_date",
+                    "state",
+                    "meeting_date",
+                    "hearing",
+                )
             }
             for x in state.get("marac", {}).get("open_actions", [])
             if x.get("victim") == c.victim

@@ -11,13 +11,12 @@ same hearing is a conflict, not a second hearing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from hub.contract.vocabulary import EventType
+from hub.domain.alert_lifecycle import alert_decision_hash
 from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id
 from hub.domain.internal import HUB_AGENCY, HUB_BASIS
 
@@ -54,7 +53,6 @@ def recorded_hearing(
     )
 
 
-def hearing_hash(event: CanonicalEvent) -> str:
-    """The record without its times: the same form sent again is the same record."""
-    body = json.dumps({"type": event.type, "data": event.data}, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+# The record without its times, as for an alert decision: the same form sent again is the
+# same record.
+hearing_hash = alert_decision_hash

@@ -160,7 +160,7 @@ def reload_until(page: Any, url: str, selector: str, count: int = 1) -> None:
         page.goto(url)
         if page.locator(selector).count() >= count:
             return
-        assert time.monotonic() < deadline, f"{url} never showed {count} × {selector}"
+        assert time.monotonic() < deadline, f"{url} never showed {count} of {selector}"
         page.wait_for_timeout(500)  # between two polls, not a synchronisation
 
 

@@ -8,47 +8,31 @@ from __future__ import annotations
 import copy
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hub.adapters.memory import InMemoryAuditLog
 from hub.adapters.sql.families import family_id_of_token
 from hub.adapters.sql.principals import Principal
 from hub.adapters.sql.schema import alerts
-from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES, VICTIM
 from hub.domain.internal import clock_tick
-from hub.entrypoints.api.app import create_app
 from hub.services.access import subject_area
 from hub.services.errors import Forbidden
 from hub.services.hearings import record_hearing
-from hub.settings import Settings
+from tests.integration import test_web_review_pages as review_pages
 from tests.integration.test_web_review_pages import last_audit, last_event, send, token
-from tests.integration.test_web_security import Clock, Web
+from tests.integration.test_web_security import Web
 from tests.processing import process_stored
 
 HEARING_LINK = re.compile(r'href="(/meeting/cases/f_[a-z2-7]+/hearing\?victim=st_[a-z2-7]+[^"]*)"')
 TODAY = datetime.now(UTC).date()
 
-
-@pytest.fixture
-def audit_log() -> InMemoryAuditLog:
-    return InMemoryAuditLog()
-
-
-@pytest.fixture
-def web(tmp_path: Path, audit_log: InMemoryAuditLog) -> Iterator[Web]:
-    settings = Settings(data_dir=tmp_path)
-    app = create_app(settings, build_services(settings, audit=audit_log))
-    app.state.web.clock = Clock()
-    with TestClient(app) as client:
-        yield Web(client, app.state.services, app.state.web.clock)
+# the review pages' fixtures: a hub app with an in-memory audit log, and a browser-like client
+audit_log, web = review_pages.audit_log, review_pages.web
 
 
 @pytest.fixture
@@ -74,7 +58,10 @@ SPOC = {"owner_agency": "TEST-IDVA-A", "action": "spoc", "text": "Idva to be the
 FLAG = {"owner_agency": "TEST-POLICE-A", "action": "flag_files", "text": "Flag the address"}
 
 
-def open_case(web: Web) -> str:
+def open_case(web: Web, area: str) -> str:
+    """Log in as the chair of the case's area; the link to record its hearing."""
+    web.person("chair-home", area=area)
+    web.log_in("chair-home")
     page = web.client.get("/meeting")
     assert page.status_code == 200 and "Alex Example" in page.text
     [link] = HEARING_LINK.findall(page.text)
@@ -97,17 +84,17 @@ def test_the_meeting_pages_need_a_login(web: Web) -> None:
 def test_a_chair_records_a_hearing_with_two_actions_and_follows_them(
     web: Web, area: str, audit_log: InMemoryAuditLog
 ) -> None:
-    web.person("chair-home", area=area)
-    web.log_in("chair-home")
-    link = open_case(web)
+    link = open_case(web, area)
     assert "Research prompts" in web.client.get("/meeting").text
     assert last_audit(audit_log)["action"] == f"GET /v1/marac/agenda?area={area}"
     form = web.client.get(link)
     assert form.status_code == 200 and 'name="action-2-owner_agency"' in form.text
 
     due_spoc, due_flag = TODAY + timedelta(days=7), TODAY - timedelta(days=1)
-    sent = hearing_form(web.csrf(), TODAY - timedelta(days=3), {**SPOC, "due_date": due_spoc.isoformat()},
-                        {**FLAG, "due_date": due_flag.isoformat()})  # fmt: skip
+    sent = hearing_form(
+        web.csrf(), TODAY - timedelta(days=3),
+        {**SPOC, "due_date": due_spoc.isoformat()}, {**FLAG, "due_date": due_flag.isoformat()},
+    )  # fmt: skip
     assert web.client.post(link, data={k: v for k, v in sent.items() if k != "csrf_token"}
                            ).status_code == 403  # no CSRF token: refused  # fmt: skip
     r = web.client.post(link, data=sent, follow_redirects=False)
@@ -171,9 +158,7 @@ def overdue_alerts(web: Web) -> list[str]:
 
 
 def test_the_form_says_what_to_fix_the_gov_uk_way(web: Web, area: str) -> None:
-    web.person("chair-home", area=area)
-    web.log_in("chair-home")
-    link = open_case(web)
+    link = open_case(web, area)
     before = last_event(web).hub_id
     bad = hearing_form(web.csrf(), TODAY + timedelta(days=2), {**SPOC, "due_date": "someday"},
                        {"action": "dvds"})  # fmt: skip
@@ -188,9 +173,7 @@ def test_the_form_says_what_to_fix_the_gov_uk_way(web: Web, area: str) -> None:
 def test_another_area_s_chair_can_neither_open_nor_record_the_case(
     web: Web, area: str, audit_log: InMemoryAuditLog
 ) -> None:
-    web.person("chair-home", area=area)
-    web.log_in("chair-home")
-    link = open_case(web)
+    link = open_case(web, area)
     web.client.cookies.clear()
     web.person("chair-away", area="TEST-AREA-SOUTH")
     web.log_in("chair-away")

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.domain.events import CanonicalEvent
 from hub.domain.family import open_actions, tracked_actions
 from hub.domain.rules import next_due
 from tests.unit.family_builders import (
@@ -30,8 +31,8 @@ HEARD = hearing(MONDAY, due=DUE)
 SPOC, FLAG = f"{HEARD.hub_id}.1", f"{HEARD.hub_id}.2"
 
 
-def states(*events: object) -> dict[str, str]:
-    return {a.action_id: a.state for a in tracked_actions(fold([HEARD, *events]))}  # type: ignore[list-item]
+def states(*events: CanonicalEvent) -> dict[str, str]:
+    return {a.action_id: a.state for a in tracked_actions(fold([HEARD, *events]))}
 
 
 def test_a_hearing_s_actions_start_open_with_their_owner_type_and_due_date() -> None:
@@ -114,6 +115,8 @@ def test_next_due_names_the_end_of_the_due_day_until_the_action_is_finished() ->
 @given(st.permutations([HEARD, action_update(MONDAY + days(1), SPOC, "in_progress"),
                         action_update(MONDAY + days(20), SPOC, "done"),
                         action_update(MONDAY + days(2), FLAG, "done", agency=IDVA)]))  # fmt: skip
-def test_the_alerts_depend_on_the_events_and_the_clock_not_their_order(order: list) -> None:  # type: ignore[type-arg]
+def test_the_alerts_depend_on_the_events_and_the_clock_not_their_order(
+    order: list[CanonicalEvent],
+) -> None:
     clock = MONDAY + days(30)
     assert alerts(order, clock=clock) == alerts(sorted(order, key=lambda e: e.time), clock=clock)

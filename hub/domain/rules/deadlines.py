@@ -98,7 +98,7 @@ def action_overdue(ctx: Context) -> list[Alert]:
         owner = ctx.area.label(a.owner_agency)
         state = "in progress" if a.state == "in_progress" else "still open"
         reason = (
-            f"Marac action \"{a.type.replace('_', ' ')}\" owned by {owner}, agreed at the "
+            f'Marac action "{a.type.replace("_", " ")}" owned by {owner}, agreed at the '
             f"meeting of {a.meeting_date}, was due by {a.due_date} and is {state}"
         )
         action = (
@@ -106,7 +106,8 @@ def action_overdue(ctx: Context) -> list[Alert]:
             "(in progress, done, or not possible with the reason)."
         )
         victim = a.victims[0] if a.victims else None
-        out.append(ctx.alert("action_overdue", (a.action_id,), victim, [heard], reason, action, due))
+        key = (a.action_id,)
+        out.append(ctx.alert("action_overdue", key, victim, [heard], reason, action, due))
     return out
 
 

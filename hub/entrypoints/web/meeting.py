@@ -57,7 +57,8 @@ async def _agenda(services: ServicesDep, session: SessionDep, area: str | None) 
     except PageError as exc:
         if exc.status != 403:
             raise
-        raise PageError(404, "Page not found", "There is no such Marac area you can open.") from None
+        message = "There is no such Marac area you can open."
+        raise PageError(404, "Page not found", message) from None
 
 
 @router.get("/meeting", response_class=HTMLResponse)
