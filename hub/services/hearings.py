@@ -221,7 +221,7 @@ def _disclosed(
             f"&agency={agency}" if agency else ""
         )  # fmt: skip
         record_id = policy.audit(
-            principal, purpose, f"GET /v1/marac/actions?{query}", decisions,
+            principal, purpose, f"GET /meeting/actions?{query}", decisions,
             sorted({a.victim_token for a in shown if a.victim_token}),
             sorted({d.hub_id for d in decisions}), sorted(ActionOut.model_fields),
         )  # fmt: skip

@@ -115,7 +115,7 @@ def test_a_chair_records_a_hearing_with_two_actions_and_follows_them(
     spoc, flag = f"{stored.hub_id}.1", f"{stored.hub_id}.2"
     assert actions_page(web, area) == {spoc: "open", flag: "overdue"}
     assert actions_page(web, area, agency="TEST-POLICE-A") == {flag: "overdue"}
-    assert last_audit(audit_log)["action"].startswith(f"GET /v1/marac/actions?area={area}")
+    assert last_audit(audit_log)["action"].startswith(f"GET /meeting/actions?area={area}")
 
     # the Idva, owner of the SPOC action, marks it done by API; the police may not
     update = copy.deepcopy(EXAMPLES["marac.action.updated"])
