@@ -132,6 +132,11 @@ class MaracCaseHeard(Envelope):
     data: p.MaracCaseHeardData
 
 
+class MaracActionUpdated(Envelope):
+    type: Literal["marac.action.updated"]
+    data: p.MaracActionUpdatedData
+
+
 class ConsentRecorded(Envelope):
     type: Literal["consent.recorded"]
     data: p.ConsentRecordedData
@@ -162,6 +167,7 @@ EVENT_CLASSES: tuple[type[Envelope], ...] = (
     ContactAttempted,
     NeedsIdentified,
     MaracCaseHeard,
+    MaracActionUpdated,
     ConsentRecorded,
     ConsentWithdrawn,
     RelationshipDeclared,
@@ -178,6 +184,7 @@ Incoming = (
     | ContactAttempted
     | NeedsIdentified
     | MaracCaseHeard
+    | MaracActionUpdated
     | ConsentRecorded
     | ConsentWithdrawn
     | RelationshipDeclared

@@ -116,10 +116,26 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "meeting_date": "2026-03-10",
             "area": "TEST-AREA-NORTH",
             "repeat": False,
+            "agencies_present": ["TEST-POLICE-A", "TEST-IDVA-A", "TEST-HOUSING-A"],
+            "risk_discussed": "high",
             "actions": [
-                {"action": "spoc", "owner_agency": "TEST-IDVA-A"},
-                {"action": "flag_files", "owner_agency": "TEST-POLICE-A"},
+                {"action": "spoc", "owner_agency": "TEST-IDVA-A", "due_date": "2026-03-17"},
+                {
+                    "action": "flag_files",
+                    "owner_agency": "TEST-POLICE-A",
+                    "text": "Flag the address for a priority response",
+                    "due_date": "2026-03-12",
+                },
             ],
+        },
+    ),
+    "marac.action.updated": _event(
+        "marac.action.updated",
+        1,
+        {
+            "subjects": [VICTIM],
+            "action_id": "6b1f3e0a-5c2d-4e8f-9a01-23456789abcd.2",
+            "state": "done",
         },
     ),
     "consent.recorded": _event(

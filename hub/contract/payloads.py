@@ -202,18 +202,84 @@ class NeedsIdentifiedData(EventData):
     details: str | None = sensitive("free-text detail of the needs", max_length=4000)
 
 
+class ActionType(StrEnum):
+    """The Marac guidance's actions; ``housing`` (housing, unspecified) is kept for senders of
+    the first version of marac.case_heard: prefer ``housing_victim`` or
+    ``housing_perpetrator``."""
+
+    flag_files = "flag_files"
+    spoc = "spoc"
+    joint_work = "joint_work"
+    housing_victim = "housing_victim"
+    housing_perpetrator = "housing_perpetrator"
+    pre_sentence_report = "pre_sentence_report"
+    dvds = "dvds"
+    troubled_families = "troubled_families"
+    refer_back_repeats = "refer_back_repeats"
+    professionals_meeting = "professionals_meeting"
+    other = "other"
+    housing = "housing"
+
+
+# Action text is shown to every agency at the meeting and travels open (it is not sealed):
+# it says what is to be done, never who the person is.
+ACTION_TEXT = "what is to be done, in words that name no one (it is shown to every agency)"
+
+
 class MaracAction(Strict):
-    action: Literal["spoc", "flag_files", "housing", "dvds", "refer_back_repeats", "other"]
+    """One action agreed at the hearing. The hub numbers each hearing's actions: the action
+    id is ``<hearing hub id>.<n>`` (n from 1, in the order sent), which the owning agency
+    names in ``marac.action.updated``."""
+
+    action: ActionType
     owner_agency: Short
+    text: Annotated[str, Field(max_length=500, description=ACTION_TEXT)] | None = None
+    due_date: HubDate | None = Field(None, description="when the action is due (inclusive)")
 
 
-class MaracCaseHeardData(EventData):
-    """A Marac meeting heard the case and agreed actions with owners."""
+class MaracHearing(Strict):
+    """The hearing itself: what a Marac chair records on the meeting page and an agency's
+    Marac system sends in marac.case_heard (one validation for both)."""
 
     meeting_date: HubDate
     area: Short
     repeat: bool = False
-    actions: list[MaracAction] = []
+    agencies_present: Annotated[list[Short], Field(max_length=60)] = []
+    risk_discussed: Literal["high", "medium", "standard"] | None = Field(
+        None, description="the risk level the meeting agreed"
+    )
+    actions: Annotated[list[MaracAction], Field(max_length=60)] = []
+
+
+class MaracCaseHeardData(MaracHearing, EventData):
+    """A Marac meeting heard the case and agreed actions with owners and due dates."""
+
+
+ACTION_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[1-9][0-9]?$"
+
+
+class MaracActionUpdatedData(EventData):
+    """The owning agency moves a Marac action on: in progress, done, or not possible (with
+    the reason). Name the victim of the case; "done" closes the action, not the case."""
+
+    action_id: Annotated[str, Field(pattern=ACTION_ID)] = Field(
+        description="the action's id: <hearing hub id>.<n> (see marac.case_heard)"
+    )
+    state: Literal["in_progress", "done", "not_possible"]
+    reason: Annotated[str, Field(min_length=3, max_length=500)] | None = Field(
+        None, description="why the action is not possible (required then), naming no one"
+    )
+
+    @field_validator("subjects")
+    @classmethod
+    def _victim(cls, subjects: list[Subject]) -> list[Subject]:
+        return exactly_one_victim(subjects)
+
+    @model_validator(mode="after")
+    def _reason_when_not_possible(self) -> MaracActionUpdatedData:
+        if self.state == "not_possible" and not self.reason:
+            raise ValueError("say why the action is not possible: give a reason")
+        return self
 
 
 class ConsentScope(Strict):

@@ -30,6 +30,7 @@ CURRENT_VERSION: dict[str, int] = {
     EventType.CONTACT_ATTEMPTED: 1,
     EventType.NEEDS_IDENTIFIED: 1,
     EventType.MARAC_CASE_HEARD: 1,
+    EventType.MARAC_ACTION_UPDATED: 1,
     EventType.CONSENT_RECORDED: 1,
     EventType.CONSENT_WITHDRAWN: 1,
     EventType.RELATIONSHIP_DECLARED: 1,

@@ -15,6 +15,7 @@ class EventType(StrEnum):
     CONTACT_ATTEMPTED = "contact.attempted"
     NEEDS_IDENTIFIED = "needs.identified"
     MARAC_CASE_HEARD = "marac.case_heard"
+    MARAC_ACTION_UPDATED = "marac.action.updated"
     CONSENT_RECORDED = "consent.recorded"
     CONSENT_WITHDRAWN = "consent.withdrawn"
     RELATIONSHIP_DECLARED = "relationship.declared"

@@ -15,7 +15,7 @@ on the day of the last meeting is listed unless that meeting heard the victim.
 A case is flagged **repeat** when a repeat-Marac-case alert is among its alerts, or the victim
 was heard at Marac within the area's window (default 12 months) before the case's latest item.
 Cases are listed in the order they were first referred (earliest first); the agencies are the
-family's mini-plan, the open actions those of the victim's latest hearing, and the research
+family's mini-plan, the open actions those of every hearing of the victim, and the research
 prompts those of each agency involved plus the agency types always asked.
 """
 
@@ -162,7 +162,19 @@ def family_cases(
         _flag_repeat(state, c, area)
         c.agencies = list(state.get("agencies", []))
         c.open_actions = [
-            {k: x.get(k) for k in ("action", "owner_agency", "meeting_date", "hearing")}
+            {
+                k: x.get(k)
+                for k in (
+                    "action_id",
+                    "action",
+                    "owner_agency",
+                    "text",
+                    "due_date",
+                    "state",
+                    "meeting_date",
+                    "hearing",
+                )
+            }
             for x in state.get("marac", {}).get("open_actions", [])
             if x.get("victim") == c.victim
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,65 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     page.wait_for_url(f"{base}/login")
     page.goto(f"{base}/alerts")
     assert page.url.startswith(f"{base}/login")
+
+
+def reload_until(page: Any, url: str, selector: str, count: int = 1) -> None:
+    """Open the page again until it shows ``count`` of selector: the worker applies events in
+    its own time (a generous deadline, never a timing assertion)."""
+    deadline = time.monotonic() + LIVE_DEADLINE_MS / 1000
+    while True:
+        page.goto(url)
+        if page.locator(selector).count() >= count:
+            return
+        assert time.monotonic() < deadline, f"{url} never showed {count} of {selector}"
+        page.wait_for_timeout(500)  # between two polls, not a synchronisation
+
+
+def test_a_chair_records_a_hearing_with_two_actions_and_sees_them_on_the_actions_page(
+    running_hub: RunningHub,  # noqa: F811 - the fixture
+    browser: Any,
+) -> None:
+    hub = running_hub
+    engine = make_engine(hub.settings.effective_database_url)
+    principals = SqlPrincipalStore(engine)
+    principals.add("chair-north", "person", "marac_chair", None, "TEST-AREA")
+    SqlLoginStore(engine).set_password("chair-north", PASSWORD)
+    police = principals.add("TEST-POLICE-A", "agency_system", "police", "TEST-POLICE-A")[1]
+    idva = principals.add("TEST-IDVA-A", "agency_system", "idva", "TEST-IDVA-A")[1]
+    engine.dispose()
+    base = str(hub.http.base_url).rstrip("/")
+    send(hub, police, EXAMPLES["police.incident"])
+    send(hub, idva, EXAMPLES["risk.dash"])  # high risk: the case goes on the agenda
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/login")
+    page.fill("#name", "chair-north")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/alerts")
+    reload_until(page, f"{base}/meeting", "a:has-text('Record the hearing')")
+    assert "Alex Example" in page.locator("#case-1").inner_text()
+    accessible(page)
+
+    page.click("a:has-text('Record the hearing')")
+    page.wait_for_selector("#action-2")
+    accessible(page)
+    page.check("label:has-text('TEST-POLICE-A')")
+    page.check("#risk-high")
+    for n, (owner, kind, text, due) in enumerate([
+        ("TEST-IDVA-A", "spoc", "Idva to be the single point of contact", "2027-01-15"),
+        ("TEST-POLICE-A", "flag_files", "Flag the address for a priority response", "2027-01-08"),
+    ], 1):  # fmt: skip
+        page.select_option(f"#action-{n}-owner_agency", owner)
+        page.select_option(f"#action-{n}-action", kind)
+        page.fill(f"#action-{n}-text", text)
+        page.fill(f"#action-{n}-due_date", due)
+    page.click("button:has-text('Save the hearing')")
+    page.wait_for_url(f"{base}/meeting/actions?**")
+    url = page.url
+    reload_until(page, url, "#actions tr[data-action-id]", 2)
+    rows = page.locator("#actions tbody").inner_text()
+    assert "Spoc: Idva to be the single point of contact" in rows
+    assert "Flag files: Flag the address for a priority response" in rows
+    assert page.locator("tr[data-state='open']").count() == 2
+    accessible(page)

@@ -28,7 +28,15 @@ from hub.domain.internal import clock_tick
 from hub.pipeline.linking import Linker
 from hub.pipeline.projector import FamilyProjector
 from hub.pipeline.replay import rebuild, state_digest
-from tests.unit.family_builders import MONDAY, contact, days, hearing, incident, referral
+from tests.unit.family_builders import (
+    MONDAY,
+    action_update,
+    contact,
+    days,
+    hearing,
+    incident,
+    referral,
+)
 
 TOPIC = "hub.events.v1"
 
@@ -104,6 +112,27 @@ def test_a_tick_that_overtakes_a_contact_attempt_leaves_no_overdue_alert(engine:
     announced = projector.apply_batch([tried])
     assert alert_rules(engine) == []
     assert [(a["rule"], a["change"]) for a in announced] == [("first_contact_overdue", "withdrawn")]
+    assert rebuilt_equals_live(engine)
+
+
+def test_marac_actions_overdue_at_a_tick_then_done_equal_their_rebuild(engine: Engine) -> None:
+    # a hearing's two actions fall due; the clock passes the due day; then the Idva marks its
+    # action done (late): its overdue alert goes, the police's stays, live equals rebuild
+    projector = FamilyProjector(engine, load_areas())
+    heard = hearing(MONDAY, due=MONDAY + days(7))
+    store(engine, heard)
+    link_all(engine)
+    projector.apply_batch([heard])
+    tick = clock_tick(MONDAY + days(10))
+    done = action_update(MONDAY + days(12), f"{heard.hub_id}.1", "done")
+    store(engine, tick, done)
+    link_all(engine)
+    projector.apply_batch([tick])
+    assert [rule for rule, _ in alert_rules(engine)] == ["action_overdue", "action_overdue"]
+
+    announced = projector.apply_batch([done])
+    assert [rule for rule, _ in alert_rules(engine)] == ["action_overdue"]
+    assert [(a["rule"], a["change"]) for a in announced] == [("action_overdue", "withdrawn")]
     assert rebuilt_equals_live(engine)
 
 

@@ -150,18 +150,31 @@ def needs(at: datetime, *found: str, person: str = VICTIM, role: str = "victim")
 
 
 def hearing(
-    at: datetime, victim: str = VICTIM, perps: Iterable[str] = (PERP,), area: str = "TEST-AREA"
-) -> CanonicalEvent:
+    at: datetime, victim: str = VICTIM, perps: Iterable[str] = (PERP,), area: str = "TEST-AREA",
+    due: datetime | None = None,
+) -> CanonicalEvent:  # fmt: skip
+    """A hearing with two actions: the Idva's (SPOC, .1) and the police's (flag files, .2),
+    both due on ``due``'s date when given."""
+    when = {} if due is None else {"due_date": due.date().isoformat()}
     body = {
         "meeting_date": at.date().isoformat(),
         "area": area,
         "repeat": False,
         "actions": [
-            {"action": "spoc", "owner_agency": IDVA[0]},
-            {"action": "flag_files", "owner_agency": POLICE[0]},
+            {"action": "spoc", "owner_agency": IDVA[0], **when},
+            {"action": "flag_files", "owner_agency": POLICE[0], **when},
         ],
     }
     return event("marac.case_heard", at, _people(victim, perps), body, agency=MARAC)
+
+
+def action_update(
+    at: datetime, action_id: str, state: str, victim: str = VICTIM,
+    agency: tuple[str, str] = IDVA, reason: str | None = None,
+) -> CanonicalEvent:  # fmt: skip
+    """The owning agency (by default the Idva, owner of a hearing's first action) moves it on."""
+    body = {"action_id": action_id, "state": state, **({"reason": reason} if reason else {})}
+    return event("marac.action.updated", at, [(victim, "victim")], body, agency=agency)
 
 
 def relation(at: datetime, a: str, b: str, kind: str) -> CanonicalEvent:

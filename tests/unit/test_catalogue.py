@@ -18,6 +18,7 @@ DOMAIN_CATALOGUE = {
     "police.incident", "health.attendance", "marker.added", "marker.removed", "referral.made",
     "risk.dash", "contact.attempted", "needs.identified", "marac.case_heard",
     "consent.recorded", "consent.withdrawn", "relationship.declared", "case.closed",
+    "marac.action.updated",  # issue 15: owning agencies update their Marac actions
 }  # fmt: skip
 
 

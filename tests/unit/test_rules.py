@@ -563,7 +563,7 @@ SCENARIO: list[CanonicalEvent] = [
     incident(MONDAY + days(25)),
     dash(16, MONDAY + days(26)),
     dash(8, MONDAY + days(28)),
-    hearing(MONDAY + days(30)),
+    hearing(MONDAY + days(30), due=MONDAY + days(44)),
     incident(MONDAY + days(40)),
     incident(MONDAY + days(41), victim=VICTIM_2),
 ]

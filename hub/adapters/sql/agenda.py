@@ -17,16 +17,22 @@ HEARD = EventType.MARAC_CASE_HEARD
 REFERRAL = EventType.REFERRAL_MADE
 
 
+def hearings_in_area(engine: Engine, area: str) -> list[CanonicalEvent]:
+    """Every hearing of the area's Marac, whoever recorded it."""
+    with engine.connect() as conn:
+        bodies = conn.execute(select(events.c.body).where(events.c.type == HEARD)).scalars()
+        found = [CanonicalEvent.from_json(body) for body in bodies]
+    return [e for e in found if e.data.get("area") == area]
+
+
 def last_meeting(engine: Engine, area: str) -> date | None:
     """The latest meeting date of the area's Marac heard in any case (None: never met)."""
-    latest: date | None = None
-    with engine.connect() as conn:
-        for body in conn.execute(select(events.c.body).where(events.c.type == HEARD)).scalars():
-            data = CanonicalEvent.from_json(body).data
-            if data.get("area") == area and isinstance(data.get("meeting_date"), str):
-                day = date.fromisoformat(data["meeting_date"])
-                latest = day if latest is None or day > latest else latest
-    return latest
+    days = [
+        date.fromisoformat(e.data["meeting_date"])
+        for e in hearings_in_area(engine, area)
+        if isinstance(e.data.get("meeting_date"), str)
+    ]
+    return max(days, default=None)
 
 
 def marac_referrals(engine: Engine, since: date | None) -> list[CanonicalEvent]:

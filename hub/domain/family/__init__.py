@@ -6,9 +6,10 @@
 
 State is the timeline only (see projection.py); views.py derives members, relations, risk,
 markers, needs, agencies, Marac history and alert states from it, with the shared queries of
-queries.py and the alert lifecycle of lifecycle.py.
+queries.py, the alert lifecycle of lifecycle.py and the Marac actions of actions.py.
 """
 
+from hub.domain.family.actions import TrackedAction, tracked_actions
 from hub.domain.family.entry import Entry, Subject, facts_of, sealed
 from hub.domain.family.lifecycle import AlertState, alert_status, shown_status
 from hub.domain.family.projection import FamilyProjection, apply_event, apply_events
@@ -39,6 +40,7 @@ __all__ = [
     "FamilyProjection",
     "FamilyTimeline",
     "Subject",
+    "TrackedAction",
     "agencies",
     "alert_status",
     "apply_event",
@@ -59,5 +61,6 @@ __all__ = [
     "sealed",
     "select",
     "shown_status",
+    "tracked_actions",
     "victims",
 ]

@@ -31,7 +31,11 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     EventType.RISK_DASH: ("score", "professional_judgement", "victim_view", "assessor_role"),
     EventType.CONTACT_ATTEMPTED: ("method", "outcome", "safe_to_contact"),
     EventType.NEEDS_IDENTIFIED: ("needs",),
-    EventType.MARAC_CASE_HEARD: ("meeting_date", "area", "repeat", "actions"),
+    EventType.MARAC_CASE_HEARD: (
+        "meeting_date", "area", "repeat", "agencies_present", "risk_discussed", "actions",
+        "actor", "actor_role",
+    ),
+    EventType.MARAC_ACTION_UPDATED: ("action_id", "state", "reason"),
     EventType.CONSENT_RECORDED: ("decision", "method", "recorded_by_role", "valid_until"),
     EventType.CONSENT_WITHDRAWN: ("consent_ref", "method"),
     EventType.RELATIONSHIP_DECLARED: ("relation",),

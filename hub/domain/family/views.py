@@ -12,8 +12,8 @@ Choices a reader should know:
 - **Current risk**: the latest Dash; professional judgement is raised when the latest Dash or
   a referral since the latest hearing says so; Marac status is the latest of a hearing
   ("heard") and a referral to Marac ("referred").
-- **Open actions**: the actions of each victim's latest hearing whose owner agency has not
-  sent a ``case.closed`` about the victim since.
+- **Marac history** and **open actions**: every hearing's actions, tracked (actions.py);
+  open are those neither done nor found not possible by their owning agency.
 - **Alert states**: see lifecycle.py.
 """
 
@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from hub.contract.vocabulary import EventType
-from hub.domain.family.entry import Entry
+from hub.domain.family.actions import tracked_actions
+from hub.domain.family.entry import HUB, Entry
 from hub.domain.family.lifecycle import alert_status
 from hub.domain.family.queries import FamilyTimeline, hearings_of, victims
 
@@ -180,7 +181,7 @@ def agencies(p: FamilyTimeline) -> list[dict[str, Any]]:
     """The mini-plan: each agency involved, since when, last seen, how many events."""
     out: dict[str, dict[str, Any]] = {}
     for e in p.timeline:
-        if e.internal:
+        if e.internal or e.agency_id == HUB:  # a hearing a chair recorded in the hub
             continue
         a = out.setdefault(
             e.agency_id,
@@ -197,7 +198,11 @@ def agencies(p: FamilyTimeline) -> list[dict[str, Any]]:
 
 
 def hearings(p: FamilyTimeline) -> list[dict[str, Any]]:
-    """Marac history: every hearing of every victim, in time order."""
+    """Marac history: every hearing of every victim, in time order, each with its actions
+    as tracked now (actions.py)."""
+    tracked: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in tracked_actions(p):
+        tracked[a.hearing_id].append(a.to_dict())
     return [
         {
             "event_id": e.hub_id,
@@ -205,7 +210,10 @@ def hearings(p: FamilyTimeline) -> list[dict[str, Any]]:
             "meeting_date": e.facts.get("meeting_date"),
             "area": e.facts.get("area"),
             "repeat": bool(e.facts.get("repeat")),
-            "actions": list(e.facts.get("actions", ())),
+            "agencies_present": list(e.facts.get("agencies_present", ())),
+            "risk_discussed": e.facts.get("risk_discussed"),
+            "recorded_by": e.facts.get("actor"),
+            "actions": tracked.get(e.hub_id, []),
         }
         for e in p.timeline
         if e.type == EventType.MARAC_CASE_HEARD
@@ -213,30 +221,13 @@ def hearings(p: FamilyTimeline) -> list[dict[str, Any]]:
 
 
 def open_actions(p: FamilyTimeline) -> list[dict[str, Any]]:
-    """Actions of each victim's latest hearing not yet followed by a case.closed from the
-    owner agency about that victim."""
-    out = []
-    for v in victims(p):
-        heard = hearings_of(p, v)
-        if not heard:
-            continue
-        last = heard[-1]
-        closed = {
-            e.agency_id
-            for e in p.timeline
-            if e.type == EventType.CASE_CLOSED and e.is_about(v) and e.key > last.key
-        }
-        out += [
-            {
-                "victim": v,
-                "hearing": last.hub_id,
-                "meeting_date": last.facts.get("meeting_date"),
-                **a,
-            }
-            for a in last.facts.get("actions", ())
-            if a.get("owner_agency") not in closed
-        ]
-    return out
+    """Actions of every hearing not yet done or found not possible by their owning agency
+    (a case.closed does not finish them: done is not closed)."""
+    return [
+        {**a.to_dict(), "victim": a.victims[0] if a.victims else None}
+        for a in tracked_actions(p)
+        if not a.finished
+    ]
 
 
 def derived_views(p: FamilyTimeline) -> dict[str, Any]:

@@ -19,6 +19,7 @@ updates its alert instead of adding one:
 | serial_perpetrator | perpetrator person |
 | children_present | the incident's hub id |
 | first_contact_overdue | the referral's hub id |
+| action_overdue | the Marac action's id (``<hearing hub id>.<n>``) |
 
 The **Marac cycle** of an event is the hub id of the victim's latest ``marac.case_heard`` at
 or before it ("none" before any): once a case has been heard, new triggers make a new alert
@@ -49,7 +50,7 @@ from datetime import datetime
 from hub.domain.areas import AreaSettings
 from hub.domain.family import FamilyProjection
 from hub.domain.rules.base import Alert, Context, alert_id
-from hub.domain.rules.deadlines import first_contact_overdue, next_due
+from hub.domain.rules.deadlines import action_overdue, first_contact_overdue, next_due
 from hub.domain.rules.household import (
     children_present,
     complex_needs,
@@ -83,6 +84,7 @@ RULES: tuple[Rule, ...] = (
     children_present,
     first_contact_overdue,
     risk_downgraded,
+    action_overdue,
 )
 RULE_NAMES = tuple(r.__name__ for r in RULES)
 

@@ -120,6 +120,12 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         "window: check the later assessor knew the background before lowering the response.",
         "Marac chair", ("dash_high_risk", "medium_risk_min", *_WINDOW),
     ),
+    RuleInfo(
+        "action_overdue", "Marac action overdue",
+        "An action agreed at a Marac hearing whose due date has passed and that its owning "
+        "agency has not marked done or not possible: chase the owner.",
+        "Marac chair (the owning agency should act)", ("timezone",),
+    ),
 )  # fmt: skip
 
 _BY_NAME = {r.name: r for r in CATALOGUE}

@@ -27,6 +27,7 @@ from hub.entrypoints.web import (
     identity,
     ig,
     inbox,
+    meeting,
     reports,
 )
 from hub.entrypoints.web.rendering import PageError, error_page, page
@@ -75,6 +76,7 @@ def install_web(
     app.include_router(inbox.router)
     app.include_router(family.router)
     app.include_router(identity.router)
+    app.include_router(meeting.router)
     app.include_router(reports.router)
     for router in (admin.router, admin_people.router, admin_settings.router, ig.router):
         app.include_router(router)
