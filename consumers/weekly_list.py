@@ -50,7 +50,7 @@ def format_central_list(
     head = (
         f"Central list: {report['area']}, week {report['week']} "
         f"({str(report['start'])[:10]} to {str(report['end'])[:10]}, end exclusive), "
-        f"{report['families']} families, window {report['window_days']} days"
+        f"{report['families']} families, window {report['window']}"
     )
     lines = [head, ""]
     lines += _rows("Most vulnerable victims", report["victims"], names)

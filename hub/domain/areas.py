@@ -77,7 +77,7 @@ class AreaSettings:
         In months: the same date window_months earlier, or that month's last day when it has
         no such date (a year back from 29 February 2028 is 28 February 2027)."""
         if self.window_days is not None:
-            return day - timedelta(days=self.window_days)
+            return date.fromordinal(max(1, day.toordinal() - self.window_days))
         return months_before(day, self.window_months)
 
     def in_window(self, earlier: date, later: date) -> bool:
@@ -92,8 +92,11 @@ class AreaSettings:
 
 
 def months_before(day: date, months: int) -> date:
-    """The same date `months` calendar months earlier, clamped to the end of a shorter month."""
+    """The same date `months` calendar months earlier, clamped to the end of a shorter month
+    (and to the first day of the calendar, for a date within `months` of it)."""
     index = day.year * 12 + day.month - 1 - months
+    if index < 12:  # before year 1
+        return date.min
     year, month = divmod(index, 12)
     month += 1
     last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day

@@ -50,7 +50,7 @@ def api_only(tmp_path: Path) -> Iterator[str]:
             return False
 
     try:
-        wait_for(healthy, 30, "the API to answer /healthz")
+        wait_for(healthy, 120, "the API to answer /healthz")
         yield base
     finally:
         stop_process(api, "api", 20)

@@ -159,7 +159,7 @@ def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
             return False
 
     try:
-        wait_for(healthy, 30, "the API to answer /healthz")
+        wait_for(healthy, 120, "the API to answer /healthz")  # generous: busy CI machines
         yield hub
     finally:
         hub.http.close()

@@ -117,8 +117,13 @@ def test_a_redelivered_event_raises_no_second_alert(running_hub: RunningHub) -> 
     assert family is not None and len(family["timeline"]) == 2  # the redelivery changed nothing
     r = hub.http.get("/v1/alerts", headers=chair)
     # one high-risk alert for the redelivered Dash; the later medium score routes to an Idva
+    # and, being lower than the high one, warns the chair of a downgrade
     shown = r.json()["alerts"]
-    assert sorted(a["rule"] for a in shown) == ["medium_risk", "visible_high_risk"]
+    assert sorted(a["rule"] for a in shown) == [
+        "medium_risk",
+        "risk_downgraded",
+        "visible_high_risk",
+    ]
     assert {a["victim_token"] for a in shown} == {victim}
 
 

@@ -162,6 +162,7 @@ def test_hub_rules_show_stops_on_a_bad_file_with_one_line(
         (date(2029, 2, 28), 12, date(2028, 2, 28)),
         (date(2026, 3, 31), 1, date(2026, 2, 28)),
         (date(2026, 1, 15), 13, date(2024, 12, 15)),
+        (date(1, 6, 1), 12, date.min),  # the start of the calendar, never an error
     ],
 )
 def test_months_before_is_the_same_date_or_the_shorter_months_last_day(
