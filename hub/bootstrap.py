@@ -46,6 +46,7 @@ class Services:
     engine: Engine
     principals: SqlPrincipalStore
     ingress: Ingress
+    cipher: FieldCipher  # seals sensitive fields as the event store stores them; opens them
     audit: AuditLog
     appender: BatchingAppender
     policy: PolicyPoint
@@ -75,7 +76,8 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     """
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
-    store = SqlEventStore(engine)
+    cipher = field_cipher(settings, engine)
+    store = SqlEventStore(engine, sealer=cipher)
     if audit is None:
         audit = open_audit_store(settings, engine)
     tokeniser = Tokeniser(load_or_create_key(settings.effective_key_dir / "subject-token.key"))
@@ -83,7 +85,6 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     ingress = Ingress(
         store=store,
         tokeniser=tokeniser,
-        cipher=field_cipher(settings, engine),
         agency_types=agency_types,
         events_topic=settings.topic(topics.EVENTS),
         future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),
@@ -103,13 +104,14 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     policy = PolicyPoint(
         engine,
         load_policy(policy_text, EVENT_TYPES, agency_types),
-        ingress.cipher,
+        cipher,
         CountedAuditLog(audit),  # every disclosure's record passes here: counted once written
     )
-    vault = Vault(engine, ingress.cipher)
+    vault = Vault(engine, cipher)
     areas = load_area_book(settings)  # a bad rules file stops the hub here, naming the line
     return Services(
-        settings, engine, SqlPrincipalStore(engine), ingress, audit, BatchingAppender(store),
+        settings, engine, SqlPrincipalStore(engine), ingress, cipher, audit,
+        BatchingAppender(store),
         policy, vault, areas, relay,
     )  # fmt: skip
 

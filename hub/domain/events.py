@@ -23,6 +23,18 @@ def hub_event_id(agency_id: str, source_event_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Unsealed:
+    """A value ingress marks to be sealed under a subject's data key. The event store seals
+    it in the transaction that stores the event, with the key read or made there (one
+    query per batch, and a new key commits with the data it seals). It does not serialise,
+    so an unsealed value can never be written to the store or to Kafka."""
+
+    token: str  # whose data key seals it
+    field: str  # the label the sealed value is bound to (with the event's hub id)
+    value: Any
+
+
+@dataclass(frozen=True)
 class SubjectRef:
     """A person named by an event, by token. ``token`` is the strongest identifier's token;
     ``ids`` every strong identifier's token when there are several (the person index joins
@@ -33,9 +45,8 @@ class SubjectRef:
     role: str
     ids: tuple[str, ...] = ()
     weak: str | None = None
-    sealed: dict[str, str] | None = (
-        None  # name and date of birth, sealed (hub/adapters/crypto/vault.py)
-    )
+    # name and date of birth, sealed (hub/adapters/crypto/vault.py)
+    sealed: dict[str, str] | Unsealed | None = None
 
     @property
     def all_tokens(self) -> tuple[str, ...]:

@@ -14,11 +14,11 @@ behind that no rebuild makes again; with it the alerts of a family are always ex
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import alerts, counters, family_redirects
@@ -68,32 +68,52 @@ def upsert_alerts(
     conn: Connection, found: list[Alert], p: FamilyProjection
 ) -> list[dict[str, Any]]:
     """Insert new alerts, update changed ones (each with a new revision); return what changed."""
-    if not found:
+    return upsert_alerts_many(conn, [(found, p)])
+
+
+def upsert_alerts_many(
+    conn: Connection, families: Sequence[tuple[list[Alert], FamilyProjection]]
+) -> list[dict[str, Any]]:
+    """upsert_alerts for several families in a few statements (one read of the stored
+    alerts, one revision reservation, one INSERT and one UPDATE executemany); revisions are
+    taken in the order given, as family-by-family calls would take them."""
+    latest: dict[str, dict[str, Any]] = {}
+    for found, p in families:
+        if found:
+            status = alert_status(p)
+            for a in found:
+                latest.pop(a.alert_id, None)  # a later family's word on it stands, in order
+                latest[a.alert_id] = alert_content(a, status)
+    if not latest:
         return []
-    status = alert_status(p)
-    existing = {
-        r.alert_id: _comparable(dict(r._mapping))
-        for r in conn.execute(
-            select(alerts).where(alerts.c.alert_id.in_([a.alert_id for a in found]))
-        )
-    }
-    changes = []
-    for a in found:
-        content = alert_content(a, status)
-        if existing.get(a.alert_id) != _comparable(content):
-            changes.append((a.alert_id, content))
+    ids = list(latest)
+    existing: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), CHUNK):
+        for r in conn.execute(select(alerts).where(alerts.c.alert_id.in_(ids[i : i + CHUNK]))):
+            existing[r.alert_id] = _comparable(dict(r._mapping))
+    changes = [(a, c) for a, c in latest.items() if existing.get(a) != _comparable(c)]
     if not changes:
         return []
     first = take_revisions(conn, len(changes))
     now = datetime.now(UTC)
-    out = []
+    out, inserts, updates = [], [], []
     for revision, (aid, content) in enumerate(changes, first):
         row = {**content, "alert_id": aid, "updated_at": now, "revision": revision}
         if aid in existing:
-            conn.execute(update(alerts).where(alerts.c.alert_id == aid).values(**row))
+            updates.append({f"v_{k}": v for k, v in row.items()})
         else:
-            conn.execute(insert(alerts).values(**row, raised_at=now))
+            inserts.append({**row, "raised_at": now})
         out.append({**row, "change": "updated" if aid in existing else "raised"})
+    if inserts:
+        conn.execute(insert(alerts), inserts)
+    if updates:
+        columns = [k[2:] for k in updates[0]]
+        conn.execute(
+            update(alerts)
+            .where(alerts.c.alert_id == bindparam("v_alert_id"))
+            .values({c: bindparam(f"v_{c}") for c in columns if c != "alert_id"}),
+            updates,
+        )
     return out
 
 

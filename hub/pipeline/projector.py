@@ -46,7 +46,15 @@ from hub.domain.family import FamilyProjection
 from hub.domain.internal import CLOCK_TICKED
 from hub.pipeline.alert_rows import withdraw_alerts
 from hub.pipeline.isolation import Unsettled, describe, is_infrastructure
-from hub.pipeline.settle import Members, fold, project_family
+from hub.pipeline.settle import (
+    FamilyOutcome,
+    Members,
+    Settled,
+    fold,
+    project_family,
+    settle_isolated,
+    write_settled,
+)
 
 __all__ = ["CONSUMER", "BatchOutcome", "FamilyProjector", "Members", "fold"]
 
@@ -54,6 +62,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500
 CONSUMER = PROJECTOR  # its name in the tracking table
+# (base projection, events to fold into it, whether it is rebuilt from the store)
+Start = tuple[FamilyProjection, list[CanonicalEvent], bool]
 
 
 @dataclass
@@ -120,15 +130,21 @@ class FamilyProjector:
         out = BatchOutcome()
         settled: list[str] = []
         found: set[str] = set()
-        for fid in sorted(by_family):
-            members = load_members(conn, fid)
-            if not members.person_of:
-                # the linker moved every token on since we looked (a merge committed between
-                # two reads under READ COMMITTED): the surviving family gets these events
-                continue
-            start = self._start(conn, members, by_family[fid])
+        fids = sorted(by_family)
+        members_of = load_members_many(conn, fids)
+        # the linker moved every token of a family on since we looked (a merge committed
+        # between two reads under READ COMMITTED): the surviving family gets its events
+        linked = [members_of[fid] for fid in fids if members_of[fid].person_of]
+        starts = self._starts(conn, linked, by_family)
+        to_write: list[tuple[Members, Settled, bool]] = []
+        for members in linked:
+            fid, start = members.family_id, starts[members.family_id]
             try:
-                done = project_family(conn, self._areas, members, start, current, careful)
+                if careful:
+                    done = project_family(conn, self._areas, members, start, current, True)
+                else:
+                    done, s = self._settle(members, start, current)
+                    to_write.append((members, s, start[2]))
             except Unsettled as exc:
                 # not one event's fault: the family keeps its projection, and what it was
                 # given now (or the clock tick that woke it) is set apart with it
@@ -139,31 +155,82 @@ class FamilyProjector:
             out.alerts += done.changed
             out.failures += done.failures
             settled.append(fid)
+        out.alerts += write_settled(conn, to_write)  # every family at once, in this order
         if out.failures:
             failed.record(conn, out.failures, datetime.now(UTC))
         # after every family is settled, so an alert that moved family in this batch stays
         out.alerts += withdraw_alerts(conn, settled, found)
         return out
 
-    def _start(
-        self, conn: Connection, members: Members, fresh: list[CanonicalEvent]
-    ) -> tuple[FamilyProjection, list[CanonicalEvent], bool]:
-        """(base projection, events to fold into it, whether it is rebuilt from the store)."""
-        fid = members.family_id
-        row = conn.execute(
-            select(family_projections.c.membership, family_projections.c.state)
-            .where(family_projections.c.family_id == fid)
-            .with_for_update()  # `hub failed retry` may write the family too
-        ).one_or_none()
-        if row is not None and row.membership == members.membership:
-            return FamilyProjection.from_dict(json.loads(row.state)), fresh, False
-        # membership changed (new family, merge, split, person match): rebuild from the store,
-        # without the events set apart (they follow the family: it needs attention now)
-        evs = [e for _, e in events_for_tokens(conn, sorted(members.person_of))]
-        apart = failed.unresolved_ids(conn, [e.hub_id for e in evs])
-        if apart:
-            failed.move_to_family(conn, apart, fid)
-        return FamilyProjection.empty(fid), [e for e in evs if e.hub_id not in apart], True
+    def _settle(
+        self, members: Members, start: Start, clock: datetime | None
+    ) -> tuple[FamilyOutcome, Settled]:
+        """The family settled in memory (written with the batch's other families)."""
+        computed = settle_isolated(self._areas, members, start, clock)
+        s, fid = computed.result, members.family_id
+        failures = [Failure(e.hub_id, fid, *describe(x)) for e, x in computed.failed]
+        return FamilyOutcome({a.alert_id for a in s.alerts}, [], failures), s
+
+    def _starts(
+        self,
+        conn: Connection,
+        families: list[Members],
+        fresh: dict[str, list[CanonicalEvent]],
+    ) -> dict[str, Start]:
+        """Per family: (base projection, events to fold into it, whether it is rebuilt from
+        the store), read for every family of the batch in a few queries."""
+        stored: dict[str, tuple[str, str]] = {}
+        fids = [m.family_id for m in families]
+        for i in range(0, len(fids), CHUNK):
+            for fid, membership, state in conn.execute(
+                select(
+                    family_projections.c.family_id,
+                    family_projections.c.membership,
+                    family_projections.c.state,
+                )
+                .where(family_projections.c.family_id.in_(fids[i : i + CHUNK]))
+                .with_for_update()  # `hub failed retry` may write the family too
+            ):
+                stored[fid] = (membership, state)
+        out: dict[str, Start] = {}
+        rebuild = []
+        for m in families:
+            row = stored.get(m.family_id)
+            if row is not None and row[0] == m.membership:
+                base = FamilyProjection.from_dict(json.loads(row[1]))
+                out[m.family_id] = (base, fresh[m.family_id], False)
+            else:
+                rebuild.append(m)
+        out |= self._rebuilds(conn, rebuild)
+        return out
+
+    @staticmethod
+    def _rebuilds(conn: Connection, families: list[Members]) -> dict[str, Start]:
+        """Families whose membership changed (new family, merge, split, person match), to be
+        rebuilt from the store without their events set apart (they follow the family: it
+        needs attention now); their histories read in one pass."""
+        if not families:
+            return {}
+        family_of = {t: m.family_id for m in families for t in m.person_of}
+        history = events_for_tokens(conn, sorted(family_of))
+        apart = failed.unresolved_ids(conn, [e.hub_id for _, e in history])
+        evs: dict[str, list[CanonicalEvent]] = {m.family_id: [] for m in families}
+        for _, e in history:  # store order
+            for fid in dict.fromkeys(
+                family_of[s.token] for s in e.subjects if s.token in family_of
+            ):
+                evs[fid].append(e)
+        out: dict[str, Start] = {}
+        for fid, mine in evs.items():
+            theirs = [e.hub_id for e in mine if e.hub_id in apart]
+            if theirs:
+                failed.move_to_family(conn, theirs, fid)
+            out[fid] = (
+                FamilyProjection.empty(fid),
+                [e for e in mine if e.hub_id not in apart],
+                True,
+            )
+        return out
 
 
 def fresh_only(
@@ -202,12 +269,21 @@ def families_of(conn: Connection, tokens: set[str]) -> dict[str, str]:
 
 
 def load_members(conn: Connection, fid: str) -> Members:
-    rows = conn.execute(
-        select(subject_tokens.c.token, subject_tokens.c.person_id).where(
-            subject_tokens.c.family_id == fid
-        )
-    ).all()
-    return Members(fid, {t: p for t, p in rows})
+    return load_members_many(conn, [fid])[fid]
+
+
+def load_members_many(conn: Connection, fids: Sequence[str]) -> dict[str, Members]:
+    """Each family's tokens and their persons (empty when no token is in it any more)."""
+    person_of: dict[str, dict[str, str]] = {fid: {} for fid in fids}
+    ordered = sorted(person_of)
+    for i in range(0, len(ordered), CHUNK):
+        for t, p, fid in conn.execute(
+            select(
+                subject_tokens.c.token, subject_tokens.c.person_id, subject_tokens.c.family_id
+            ).where(subject_tokens.c.family_id.in_(ordered[i : i + CHUNK]))
+        ):
+            person_of[fid][t] = p
+    return {fid: Members(fid, person_of[fid]) for fid in fids}
 
 
 def advance_clock(conn: Connection, ticks: list[datetime]) -> datetime | None:

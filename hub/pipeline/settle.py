@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.schema import family_projections, family_redirects
@@ -23,8 +23,10 @@ from hub.domain.areas import AreaBook, victim_area
 from hub.domain.events import CanonicalEvent
 from hub.domain.family import FamilyProjection, apply_events
 from hub.domain.rules import Alert, evaluate, next_due
-from hub.pipeline.alert_rows import upsert_alerts
-from hub.pipeline.isolation import describe, isolate
+from hub.pipeline.alert_rows import upsert_alerts_many
+from hub.pipeline.isolation import Isolated, describe, isolate
+
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,7 @@ def project_family(
         return settle(base, evs, members, areas, clock)
 
     def write(s: Settled) -> list[dict[str, Any]]:
-        write_projection(conn, members, s.state, s.due, rebuilt)
-        return upsert_alerts(conn, s.alerts, s.projection)
+        return write_settled(conn, [(members, s, rebuilt)])
 
     if careful:
 
@@ -116,22 +117,61 @@ def project_family(
     return FamilyOutcome({a.alert_id for a in s.alerts}, changed, failures)
 
 
-def write_projection(
-    conn: Connection, members: Members, state: str, due: datetime | None, rebuilt: bool
+def settle_isolated(
+    areas: AreaBook,
+    members: Members,
+    start: tuple[FamilyProjection, list[CanonicalEvent], bool],
+    clock: datetime | None,
+) -> Isolated[CanonicalEvent, Settled]:
+    """The family settled with what it can apply, and the events it cannot (pure)."""
+    base, pending, _rebuilt = start
+    return isolate(lambda evs: settle(base, evs, members, areas, clock), pending)
+
+
+def write_settled(
+    conn: Connection, families: Sequence[tuple[Members, Settled, bool]]
+) -> list[dict[str, Any]]:
+    """Store settled families (members, settled, rebuilt) and upsert their alerts, in a few
+    statements whatever their number; return the alert rows that changed."""
+    write_projections(conn, [(m, s.state, s.due, rebuilt) for m, s, rebuilt in families])
+    return upsert_alerts_many(conn, [(s.alerts, s.projection) for _, s, _ in families])
+
+
+def write_projections(
+    conn: Connection, families: Sequence[tuple[Members, str, datetime | None, bool]]
 ) -> None:
-    """Store the family's projection; a rebuilt one replaces those of families it absorbed."""
-    fid = members.family_id
-    if rebuilt:
-        absorbed = select(family_redirects.c.old_id).where(family_redirects.c.new_id == fid)
+    """Store the families' projections (members, state, next due, rebuilt); a rebuilt one
+    replaces those of families it absorbed."""
+    rebuilt = sorted(m.family_id for m, _, _, r in families if r)
+    for i in range(0, len(rebuilt), CHUNK):
+        absorbed = select(family_redirects.c.old_id).where(
+            family_redirects.c.new_id.in_(rebuilt[i : i + CHUNK])
+        )
         conn.execute(delete(family_projections).where(family_projections.c.family_id.in_(absorbed)))
-    values = {
-        "membership": members.membership,
-        "state": state,
-        "next_due": due,
-        "updated_at": datetime.now(UTC),
-    }
-    done = conn.execute(
-        update(family_projections).where(family_projections.c.family_id == fid).values(**values)
-    ).rowcount
-    if not done:
-        conn.execute(insert(family_projections).values(family_id=fid, **values))
+    fids = [m.family_id for m, _, _, _ in families]
+    stored: set[str] = set()
+    for i in range(0, len(fids), CHUNK):
+        stored |= set(
+            conn.execute(
+                select(family_projections.c.family_id).where(
+                    family_projections.c.family_id.in_(fids[i : i + CHUNK])
+                )
+            ).scalars()
+        )
+    now = datetime.now(UTC)
+    rows = [
+        {"family_id": m.family_id, "membership": m.membership, "state": state, "next_due": due,
+         "updated_at": now}
+        for m, state, due, _ in families
+    ]  # fmt: skip
+    changed = [{f"b_{k}": v for k, v in r.items()} for r in rows if r["family_id"] in stored]
+    if changed:
+        conn.execute(
+            update(family_projections)
+            .where(family_projections.c.family_id == bindparam("b_family_id"))
+            .values({k: bindparam(f"b_{k}") for k in rows[0] if k != "family_id"}),
+            changed,
+        )
+    new = [r for r in rows if r["family_id"] not in stored]
+    if new:
+        conn.execute(insert(family_projections), new)

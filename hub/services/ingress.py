@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from hub.adapters.crypto.ciphers import FieldCipher
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.crypto.vault import seal_field
 from hub.adapters.sql.events import AppendResult, SqlEventStore
 from hub.adapters.sql.principals import Principal
 from hub.contract import CURRENT_VERSION, SENSITIVE, DashRiskAssessment, Incoming
 from hub.domain.agencies import AgencyType, refusal_to_send
-from hub.domain.events import CanonicalEvent, SubjectRef, hub_event_id, primary_token
+from hub.domain.events import CanonicalEvent, SubjectRef, Unsealed, hub_event_id, primary_token
 
 
 class IngressError(Exception):
@@ -69,9 +68,8 @@ def sensitive_fields(incoming: Incoming) -> list[str]:
 
 @dataclass
 class Ingress:
-    store: SqlEventStore
+    store: SqlEventStore  # seals what prepare marks Unsealed, in the transaction storing it
     tokeniser: Tokeniser
-    cipher: FieldCipher
     agency_types: dict[str, AgencyType]
     events_topic: str
     future_tolerance: timedelta
@@ -115,7 +113,8 @@ class Ingress:
     def prepare(
         self, incoming: Incoming, sender: Principal, now: datetime
     ) -> tuple[CanonicalEvent, str]:
-        """Check the event and build its pseudonymised, encrypted canonical form."""
+        """Check the event and build its pseudonymised canonical form, its sensitive fields
+        marked Unsealed: the event store seals them as it stores the event."""
         agency_type = self.check(incoming, sender, now)
         assert sender.agency_id is not None  # checked above
         # keyed, so the stored hash cannot be used to test guesses about a person
@@ -124,9 +123,8 @@ class Ingress:
         subjects = self._seal_identities(
             self.tokeniser.pseudonymise(incoming.data.subjects, sender.agency_id),
             incoming,
-            hub_id,
         )
-        data = self._data(incoming, hub_id, primary_token(subjects))
+        data = self._data(incoming, primary_token(subjects))
         event = CanonicalEvent(
             hub_id=hub_id,
             source_id=incoming.id,
@@ -149,29 +147,29 @@ class Ingress:
         )
         return event, content_hash
 
+    @staticmethod
     def _seal_identities(
-        self, refs: tuple[SubjectRef, ...], incoming: Incoming, hub_id: str
+        refs: tuple[SubjectRef, ...], incoming: Incoming
     ) -> tuple[SubjectRef, ...]:
         """Names and dates of birth travel only sealed, under each subject's own key."""
+        # sealed by the event store, under the key it reads or makes in the same transaction
         out = []
         for ref, subject in zip(refs, incoming.data.subjects, strict=True):
             if subject.name or subject.date_of_birth:
                 identity = {"name": subject.name, "date_of_birth": subject.date_of_birth}
-                ref = replace(
-                    ref,
-                    sealed=self.cipher.encrypt(ref.token, hub_id, seal_field(ref.token), identity),
-                )
+                ref = replace(ref, sealed=Unsealed(ref.token, seal_field(ref.token), identity))
             out.append(ref)
         return tuple(out)
 
-    def _data(self, incoming: Incoming, hub_id: str, key_owner: str) -> dict[str, Any]:
+    @staticmethod
+    def _data(incoming: Incoming, key_owner: str) -> dict[str, Any]:
         """The payload without people, sensitive fields sealed under key_owner's data key."""
         data = incoming.data.model_dump(mode="json", exclude={"subjects"})
         if isinstance(incoming, DashRiskAssessment):
             data["score"] = incoming.data.answers.count("yes")
         for name in sensitive_fields(incoming):
             if data.get(name) is not None:
-                data[name] = self.cipher.encrypt(key_owner, hub_id, name, data[name])
+                data[name] = Unsealed(key_owner, name, data[name])
         return data
 
     @staticmethod

@@ -177,14 +177,14 @@ def test_an_event_the_database_refuses_is_set_apart_too(
 ) -> None:
     refused, fine = incident(MONDAY), incident(MONDAY, OTHER_VICTIM, [OTHER_PERP])
     store_and_link(engine, refused, fine)
-    real = settle.upsert_alerts
+    real = settle.upsert_alerts_many
 
-    def upsert(conn, found, p):  # type: ignore[no-untyped-def]
-        if any(e.hub_id == refused.hub_id for e in p.timeline):
+    def upsert(conn, families):  # type: ignore[no-untyped-def]
+        if any(e.hub_id == refused.hub_id for _, p in families for e in p.timeline):
             raise IntegrityError("INSERT INTO alerts", {}, Exception("TEST refused"))
-        return real(conn, found, p)
+        return real(conn, families)
 
-    monkeypatch.setattr(settle, "upsert_alerts", upsert)
+    monkeypatch.setattr(settle, "upsert_alerts_many", upsert)
     outcome = FamilyProjector(engine, load_areas()).process([refused, fine])
     assert [(f.hub_id, f.error_type) for f in outcome.failures] == [
         (refused.hub_id, "IntegrityError")

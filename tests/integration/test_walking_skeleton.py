@@ -150,7 +150,7 @@ def test_erasure_shreds_sealed_fields_on_kafka_and_the_audit_log_stays_whole(
         lambda: family_state_of_token(services.engine, victim), 60, "the attendance to be processed"
     )
     [on_kafka] = _copies_on_kafka(hub, hub_id)
-    cipher = services.ingress.cipher
+    cipher = services.cipher
     notes = event["data"]["clinical_notes"]
     assert notes not in json.dumps(on_kafka)
     assert cipher.reveal(hub_id, on_kafka["data"])["clinical_notes"] == notes

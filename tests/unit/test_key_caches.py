@@ -1,5 +1,5 @@
 """The key caches bound how long a revoked key keeps working, measured on a fake clock; a
-subject's data key is never cached, so erasure bites at once in every process."""
+subject's data key is cached, but never served once erased, whichever process erased it."""
 
 from __future__ import annotations
 

@@ -13,18 +13,24 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cachetools import LRUCache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Insert, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from hub.adapters.sql.schema import subject_keys
+from hub.adapters.sql.schema import key_erasures, subject_keys
+from hub.domain.events import CanonicalEvent, Unsealed
 
 ERASED = {"$erased": True}
+_CHUNK = 500  # tokens per IN (...) list
 
 
 class CryptoError(Exception):
@@ -36,54 +42,62 @@ def _b64(data: bytes) -> str:
 
 
 class SqlKeyStore:
-    """Subject data keys, created on first use, wrapped by the master key."""
+    """Subject data keys, created on first use, wrapped by the master key.
 
-    def __init__(self, engine: Engine, master_key: bytes) -> None:
+    Keys are cached as stored (wrapped), in a bounded LRU, so sealing a batch costs one
+    query for the keys not seen lately rather than one per field. Every use first reads the
+    erasure count (``key_erasures``, one row, bumped in the transaction that erases a key)
+    and forgets the whole cache when it moved: a key erased by any process is never served
+    from a cache. A key made here is cached only once it is read back committed, so a
+    rolled-back batch cannot leave a key in the cache that the database never kept.
+    """
+
+    def __init__(self, engine: Engine, master_key: bytes, cache_size: int = 100_000) -> None:
         if len(master_key) != 32:
             raise CryptoError("the master key must be 32 bytes")
         self._engine = engine
         self._master = master_key
+        self._lock = threading.Lock()
+        self._cache: LRUCache[str, str] = LRUCache(maxsize=cache_size)
+        self._erasures: int | None = None  # the erasure count the cache is valid under
 
     def key_for(self, token: str) -> bytes:
         """The subject's data key, creating it if the subject has none (or was erased)."""
-        key = self.existing_key(token)
-        if key is not None:
-            return key
-        new = AESGCM.generate_key(bit_length=256)
-        wrapped = _b64(aes_key_wrap(self._master, new))
-        now = datetime.now(UTC)
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(
-                    insert(subject_keys).values(token=token, wrapped_key=wrapped, created_at=now)
-                )
-        except IntegrityError:
-            # another writer created it first, or the subject was erased: a new key for new data
-            with self._engine.begin() as conn:
-                conn.execute(
-                    update(subject_keys)
-                    .where(subject_keys.c.token == token, subject_keys.c.wrapped_key.is_(None))
-                    .values(wrapped_key=wrapped, created_at=now)
-                )
-            key = self.existing_key(token)
-            if key is None:
-                raise CryptoError(f"no data key could be made for {token}") from None
-            return key
-        return new
+        with self._engine.begin() as conn:
+            return self.keys_in(conn, [token])[token]
 
     def existing_key(self, token: str) -> bytes | None:
+        return self.existing_keys([token]).get(token)
+
+    def existing_keys(self, tokens: Iterable[str]) -> dict[str, bytes]:
+        """The data keys the subjects have now (an erased or unknown one is left out)."""
         with self._engine.connect() as conn:
-            wrapped = conn.execute(
-                select(subject_keys.c.wrapped_key).where(subject_keys.c.token == token)
-            ).scalar_one_or_none()
-        if wrapped is None:
-            return None
-        try:
-            return aes_key_unwrap(self._master, base64.b64decode(wrapped))
-        except InvalidUnwrap:
-            raise CryptoError(
-                f"the data key of {token} does not unwrap: wrong master key?"
-            ) from None
+            return self.keys_in(conn, tokens, create=False)
+
+    def keys_in(
+        self, conn: Connection, tokens: Iterable[str], *, create: bool = True
+    ) -> dict[str, bytes]:
+        """Each subject's data key, inside the caller's transaction: from the cache, one
+        query for the rest and, with create, new keys for subjects without one (or erased),
+        written in that transaction, so they commit or roll back with what they seal."""
+        wanted = set(tokens)
+        erasures = self._erasure_count(conn)
+        with self._lock:
+            if erasures != self._erasures:
+                self._cache.clear()
+                self._erasures = erasures
+            wrapped = {t: w for t in wanted if (w := self._cache.get(t)) is not None}
+        missing = sorted(wanted - wrapped.keys())
+        if missing:
+            found, erased = self._read(conn, missing)
+            with self._lock:
+                if erasures == self._erasures:  # no erasure seen since the count was read
+                    self._cache.update(found)
+            wrapped |= found
+            absent = [t for t in missing if t not in found]
+            if create and absent:
+                wrapped |= self._create(conn, absent, erased)
+        return {t: self._unwrap(t, w) for t, w in wrapped.items()}
 
     def erase(self, token: str) -> bool:
         """Destroy the subject's data key; True if there was one to destroy."""
@@ -94,7 +108,82 @@ class SqlKeyStore:
                 .where(subject_keys.c.token == token, subject_keys.c.wrapped_key.is_not(None))
                 .values(wrapped_key=None, erased_at=now)
             ).rowcount
+            if done:
+                counted = conn.execute(
+                    update(key_erasures)
+                    .where(key_erasures.c.id == 1)
+                    .values(count=key_erasures.c.count + 1)
+                ).rowcount
+                if not counted:
+                    conn.execute(insert(key_erasures).values(id=1, count=1))
+        with self._lock:
+            self._cache.pop(token, None)
         return bool(done)
+
+    @staticmethod
+    def _erasure_count(conn: Connection) -> int:
+        count = conn.execute(
+            select(key_erasures.c.count).where(key_erasures.c.id == 1)
+        ).scalar_one_or_none()
+        return int(count or 0)
+
+    @staticmethod
+    def _read(conn: Connection, tokens: list[str]) -> tuple[dict[str, str], set[str]]:
+        """Stored wrapped keys of these tokens, and the tokens whose key was erased."""
+        found: dict[str, str] = {}
+        erased: set[str] = set()
+        for i in range(0, len(tokens), _CHUNK):
+            for token, wrapped in conn.execute(
+                select(subject_keys.c.token, subject_keys.c.wrapped_key).where(
+                    subject_keys.c.token.in_(tokens[i : i + _CHUNK])
+                )
+            ):
+                if wrapped is None:
+                    erased.add(token)
+                else:
+                    found[token] = wrapped
+        return found, erased
+
+    def _create(self, conn: Connection, tokens: list[str], erased: set[str]) -> dict[str, str]:
+        """New keys for these tokens in one statement each for new and erased subjects; a
+        writer that gave one a key first keeps it (its key is read back and used)."""
+        now = datetime.now(UTC)
+        made = {t: _b64(aes_key_wrap(self._master, AESGCM.generate_key(256))) for t in tokens}
+        fresh = [
+            {"token": t, "wrapped_key": w, "created_at": now}
+            for t, w in made.items()
+            if t not in erased
+        ]
+        if fresh:
+            conn.execute(_insert_ignoring_conflicts(conn), fresh)
+        renewed = [{"t": t, "w": w} for t, w in made.items() if t in erased]
+        if renewed:
+            conn.execute(
+                update(subject_keys)
+                .where(subject_keys.c.token == bindparam("t"), subject_keys.c.wrapped_key.is_(None))
+                .values(wrapped_key=bindparam("w"), created_at=now),
+                renewed,
+            )
+        stored, _ = self._read(conn, tokens)
+        lost = set(tokens) - stored.keys()
+        if lost:
+            raise CryptoError(f"no data key could be made for {', '.join(sorted(lost))}")
+        return stored
+
+    def _unwrap(self, token: str, wrapped: str) -> bytes:
+        try:
+            return aes_key_unwrap(self._master, base64.b64decode(wrapped))
+        except InvalidUnwrap:
+            raise CryptoError(
+                f"the data key of {token} does not unwrap: wrong master key?"
+            ) from None
+
+
+def _insert_ignoring_conflicts(conn: Connection) -> Insert:
+    """INSERT of subject keys that leaves a token another writer gave a key alone."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(subject_keys).on_conflict_do_nothing(index_elements=["token"])
+    return sqlite.insert(subject_keys).on_conflict_do_nothing(index_elements=["token"])
 
 
 class FieldCipher:
@@ -108,15 +197,51 @@ class FieldCipher:
         return f"{hub_id}\0{field}".encode()
 
     def encrypt(self, token: str, hub_id: str, field: str, value: Any) -> dict[str, str]:
-        iv = os.urandom(12)
-        plaintext = json.dumps(value, separators=(",", ":")).encode()
-        ct = AESGCM(self.keys.key_for(token)).encrypt(iv, plaintext, self._aad(hub_id, field))
-        return {"$enc": "A256GCM", "kid": token, "iv": _b64(iv), "ct": _b64(ct)}
+        return self._seal(self.keys.key_for(token), hub_id, Unsealed(token, field, value))
 
-    def decrypt(self, hub_id: str, field: str, sealed: dict[str, str]) -> Any:
+    def seal_in(self, conn: Connection, events: Sequence[CanonicalEvent]) -> list[CanonicalEvent]:
+        """The events with every Unsealed value sealed, the keys read (or made) in the
+        caller's transaction: the event store's, so a new key commits with its data."""
+        tokens = {u.token for e in events for u in _unsealed(e)}
+        if not tokens:
+            return list(events)
+        keys = self.keys.keys_in(conn, tokens)
+        out = []
+        for e in events:
+            if not any(True for _ in _unsealed(e)):
+                out.append(e)
+                continue
+            data = {
+                k: self._seal(keys[v.token], e.hub_id, v) if isinstance(v, Unsealed) else v
+                for k, v in e.data.items()
+            }
+            subjects = tuple(
+                replace(s, sealed=self._seal(keys[s.sealed.token], e.hub_id, s.sealed))
+                if isinstance(s.sealed, Unsealed)
+                else s
+                for s in e.subjects
+            )
+            out.append(replace(e, data=data, subjects=subjects))
+        return out
+
+    def _seal(self, key: bytes, hub_id: str, value: Unsealed) -> dict[str, str]:
+        iv = os.urandom(12)
+        plaintext = json.dumps(value.value, separators=(",", ":")).encode()
+        ct = AESGCM(key).encrypt(iv, plaintext, self._aad(hub_id, value.field))
+        return {"$enc": "A256GCM", "kid": value.token, "iv": _b64(iv), "ct": _b64(ct)}
+
+    def decrypt(
+        self,
+        hub_id: str,
+        field: str,
+        sealed: dict[str, str],
+        keys: Mapping[str, bytes] | None = None,
+    ) -> Any:
         """The plaintext, or ERASED when it cannot be opened: the subject's key was destroyed
-        (or replaced after erasure), or the sealed value was moved from its event or field."""
-        key = self.keys.existing_key(sealed["kid"])
+        (or replaced after erasure), or the sealed value was moved from its event or field.
+        keys: the subjects' current keys (``opening_keys``) when opening many at once."""
+        kid = sealed["kid"]
+        key = (self.opening_keys([sealed]) if keys is None else keys).get(kid)
         if key is None:
             return ERASED
         try:
@@ -130,9 +255,19 @@ class FieldCipher:
             return ERASED
         return json.loads(plaintext)
 
+    def opening_keys(self, sealed: Iterable[dict[str, str]]) -> dict[str, bytes]:
+        """The current keys of the subjects these sealed values name, in one look-up."""
+        return self.keys.existing_keys({s["kid"] for s in sealed})
+
     def reveal(self, hub_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """data with every encrypted field opened (or marked erased)."""
-        return {k: self.decrypt(hub_id, k, v) if is_sealed(v) else v for k, v in data.items()}
+        keys = self.opening_keys(v for v in data.values() if is_sealed(v))
+        return {k: self.decrypt(hub_id, k, v, keys) if is_sealed(v) else v for k, v in data.items()}
+
+
+def _unsealed(event: CanonicalEvent) -> Iterator[Unsealed]:
+    yield from (v for v in event.data.values() if isinstance(v, Unsealed))
+    yield from (s.sealed for s in event.subjects if isinstance(s.sealed, Unsealed))
 
 
 def is_sealed(value: Any) -> bool:

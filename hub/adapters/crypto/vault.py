@@ -41,9 +41,11 @@ class Vault:
                     subject_vault.c.token.in_(wanted), subject_vault.c.field == FIELD
                 )
             ).all()
+        sealed = [json.loads(r.value) for r in rows]
+        keys = self._cipher.opening_keys(sealed)
         out: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            opened = self._cipher.decrypt(r.hub_id, seal_field(r.token), json.loads(r.value))
+        for r, value in zip(rows, sealed, strict=True):
+            opened = self._cipher.decrypt(r.hub_id, seal_field(r.token), value, keys)
             if opened == ERASED or not isinstance(opened, dict):
                 out[r.token] = {"name": None, "date_of_birth": None, "erased": True}
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,15 @@ class OutboxRow:
     event_seq: int
 
 
+class Sealer(Protocol):
+    """Seals the values ingress marked Unsealed (hub.domain.events), inside the transaction
+    that stores them: hub.adapters.crypto.ciphers.FieldCipher."""
+
+    def seal_in(
+        self, conn: Connection, events: Sequence[CanonicalEvent]
+    ) -> list[CanonicalEvent]: ...
+
+
 def _event_row(event: CanonicalEvent, content_hash: str) -> dict[str, Any]:
     return {
         "hub_id": event.hub_id,
@@ -45,10 +54,15 @@ def _event_row(event: CanonicalEvent, content_hash: str) -> dict[str, Any]:
 
 
 class SqlEventStore:
-    """Event store on SQLAlchemy (SQLite or PostgreSQL). Rows are inserted, never updated."""
+    """Event store on SQLAlchemy (SQLite or PostgreSQL). Rows are inserted, never updated.
 
-    def __init__(self, engine: Engine) -> None:
+    sealer: seals what ingress marked Unsealed as the events are stored; without one, such
+    an event cannot be stored (it does not serialise).
+    """
+
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self._engine = engine
+        self._sealer = sealer
 
     @property
     def engine(self) -> Engine:
@@ -87,7 +101,7 @@ class SqlEventStore:
                 )
             }
             results: list[AppendResult] = []
-            new_rows, new_topics = [], []
+            fresh: list[tuple[CanonicalEvent, str, str]] = []
             for event, content_hash, topic in items:
                 ident = (event.agency_id, event.source_id)
                 if ident in known:
@@ -95,8 +109,12 @@ class SqlEventStore:
                     continue
                 known[ident] = content_hash
                 results.append(AppendResult(event.hub_id, True, True))
-                new_rows.append(_event_row(event, content_hash))
-                new_topics.append(topic)
+                fresh.append((event, content_hash, topic))
+            sealed = [e for e, _, _ in fresh]
+            if self._sealer is not None and sealed:
+                sealed = self._sealer.seal_in(conn, sealed)
+            new_rows = [_event_row(e, h) for e, (_, h, _) in zip(sealed, fresh, strict=True)]
+            new_topics = [t for _, _, t in fresh]
             if new_rows:
                 seqs = (
                     conn.execute(

@@ -235,6 +235,16 @@ subject_keys = Table(
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
 
+# One row: how many subject keys were ever erased. Erasing a key adds one in the same
+# transaction; a process caching data keys reads it with every use and forgets its cache
+# when it moved, so an erased subject's key is never served from any process's cache.
+key_erasures = Table(
+    "key_erasures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
 # Requests for more than "involvement only": a practitioner asks the holding agency (or the
 # Marac chair) to see items about a subject; the answer is recorded and audited.
 access_requests = Table(
