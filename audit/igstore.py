@@ -129,9 +129,7 @@ class IgReports:
     def outside_case(self, criteria: Criteria = EVERYTHING) -> list[dict[str, Any]]:
         return [
             summary(f.entry) | {"without_open_case": list(f.subjects)}
-            for f in outside_open_case(
-                self.candidates(criteria, DISCLOSED), self.cases(), criteria
-            )
+            for f in outside_open_case(self.candidates(criteria, DISCLOSED), self.cases(), criteria)
         ]
 
     def anomalies(self, criteria: Criteria = EVERYTHING) -> dict[str, Any]:

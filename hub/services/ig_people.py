@@ -26,9 +26,10 @@ from audit.igstore import IG_PURPOSE
 from consent.policy import PersonRole
 from hub.adapters.sql.families import same_person_tokens
 from hub.adapters.sql.principals import Principal
+from hub.contract import Identifiers
+from hub.services.access import refuse
 from hub.services.access_requests import DecisionIn, RequestOut, decide_request, visible_requests
 from hub.services.context import HubContext
-from hub.services.access import refuse
 from hub.services.errors import Unusable
 from hub.services.ig import IgContext, ig_only, ig_query
 
@@ -76,13 +77,8 @@ def find_person(ctx: IgContext, principal: Principal, who: PersonToFind) -> list
             date.fromisoformat(who.date_of_birth)
         except ValueError:
             raise Unusable("enter the date of birth like 1990-01-31") from None
-    strong = []
-    if who.nhs_number:
-        strong.append(tokeniser.token("nhs", who.nhs_number))
-    if who.pnc_id:
-        strong.append(tokeniser.token("pnc", who.pnc_id.upper().replace(" ", "")))
-    if who.local_authority_id:
-        strong.append(tokeniser.token("la", who.local_authority_id.upper()))
+    ids = {k: getattr(who, k) for k in ("nhs_number", "pnc_id", "local_authority_id")}
+    strong = tokeniser.strong_tokens(Identifiers(**ids)) if any(ids.values()) else ()
     weak = tokeniser.weak_key(*weak_parts) if all(weak_parts) else None  # type: ignore[arg-type]
     if weak is None and not strong:
         raise Unusable("give a name, date of birth and postcode, or an identifier")

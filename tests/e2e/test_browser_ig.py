@@ -41,7 +41,7 @@ IG_PAGES = ("/ig/disclosures", "/ig/find", "/ig/integrity", "/ig/subjects", "/ig
 
 
 @pytest.fixture
-def ig_hub(hub_settings: Settings) -> Iterator[RunningHub]:
+def ig_hub(hub_settings: Settings) -> Iterator[RunningHub]:  # noqa: F811 - the fixture
     """The running hub, with the IG officer allowed to find people by name."""
     yield from running_hub_for(hub_settings.model_copy(update={"ig_name_resolvers": OFFICER}))
 
@@ -80,7 +80,9 @@ def download(page: Any, selector: str, into: Path) -> Path:
 
 
 def test_an_ig_officer_traces_a_chairs_read_and_a_chair_is_kept_out(
-    ig_hub: RunningHub, browser: Any, tmp_path: Path  # noqa: F811 - the fixture
+    ig_hub: RunningHub,
+    browser: Any,  # noqa: F811 - the fixture
+    tmp_path: Path,
 ) -> None:
     hub = ig_hub
     engine = make_engine(hub.settings.effective_database_url)

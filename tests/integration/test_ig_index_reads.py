@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from audit.ig import Criteria, select
-from hub.contract.examples import EXAMPLES
 from audit.igstore import IgReports
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.sql.audit_index import SqlAuditIndex
+from hub.contract.examples import EXAMPLES
 from tests.integration.conftest import Api
 from tests.integration.test_disclosure_api import read, send
 from tests.integration.test_ig import Scenario

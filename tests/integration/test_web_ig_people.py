@@ -84,7 +84,9 @@ def test_an_officer_not_named_may_not_resolve_names_and_is_refused_audited(api: 
     log_in(api, OFFICER, "ig_officer")
     assert 'id="not-allowed"' in api.client.get("/ig/find").text
     token = csrf(api, "/ig/disclosures")
-    r = api.client.post("/ig/find", data={"csrf_token": token, **ALEX}, headers={"Accept": "text/html"})
+    r = api.client.post(
+        "/ig/find", data={"csrf_token": token, **ALEX}, headers={"Accept": "text/html"}
+    )
     assert r.status_code == 403 and "HUB_IG_NAME_RESOLVERS" in r.text
     record = last_record(api)
     assert (record["action"], record["outcome"], record["subjects"]) == (
@@ -107,7 +109,10 @@ def test_consent_records_and_withdrawals_of_a_subject(api: Api) -> None:
     assert "Marac case preparation" in rows["TEST-CONSENT-0002"]
     assert "to 1 Mar 2027" in rows["TEST-CONSENT-0002"]
     record = last_record(api)
-    assert (record["action"], record["subjects"]) == (f"GET /ig/consent/{victim(api)}", [victim(api)])
+    assert (record["action"], record["subjects"]) == (
+        f"GET /ig/consent/{victim(api)}",
+        [victim(api)],
+    )
     bad = api.client.get("/ig/consent", params={"subject": "Alex Example"})
     assert bad.status_code == 400 and "govuk-error-summary" in bad.text
 
@@ -125,7 +130,9 @@ def test_an_ig_officer_answers_an_access_request_with_a_reason(api: Api) -> None
 
     log_in(api, OFFICER, "ig_officer")
     queue = api.client.get("/ig/requests")
-    assert queue.status_code == 200 and f'id="request-{request_id}" data-status="open"' in queue.text
+    assert (
+        queue.status_code == 200 and f'id="request-{request_id}" data-status="open"' in queue.text
+    )
     token = csrf(api, "/ig/requests")
     no_reason = api.client.post(f"/ig/requests/{request_id}",
                                 data={"csrf_token": token, "decision": "grant"})  # fmt: skip

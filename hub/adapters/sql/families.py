@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import ColumnElement, Engine, or_, select
 
 from hub.adapters.sql.schema import (
     event_tokens,
@@ -103,7 +103,7 @@ def same_person_tokens(engine: Engine, tokens: Sequence[str], weak: str | None) 
     """Every token of the persons the person index holds for these tokens or this weak token
     (name, date of birth and postcode), sorted; [] when it holds none of them."""
     c = subject_tokens.c
-    found = [c.token.in_(sorted(set(tokens)))] if tokens else []
+    found: list[ColumnElement[bool]] = [c.token.in_(sorted(set(tokens)))] if tokens else []
     if weak is not None:
         found.append(c.weak == weak)
     if not found:

@@ -112,9 +112,7 @@ class SqlAccessRequests:
         c = access_requests.c
         open_first = (c.status != "open", c.created_at)
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(access_requests).order_by(*open_first).limit(limit)
-            ).all()
+            rows = conn.execute(select(access_requests).order_by(*open_first).limit(limit)).all()
         answered = sorted((_row(r) for r in rows if r.status != "open"),
                           key=lambda r: r.decided_at or r.created_at, reverse=True)  # fmt: skip
         return [_row(r) for r in rows if r.status == "open"] + answered

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
 from hub.entrypoints.web.admin import attempt
-from hub.entrypoints.web.ig import TOKEN
+from hub.entrypoints.web.ig import subject_param
 from hub.entrypoints.web.rendering import call_service, page
 from hub.entrypoints.web.session import FormDep, SessionDep
 from hub.services import ig, ig_people
@@ -66,11 +66,8 @@ async def find_person(
 @router.get("/ig/consent", response_class=HTMLResponse)
 async def consent_page(request: Request, session: SessionDep, services: ServicesDep) -> Response:
     """A subject's consent records and withdrawals: what each covers and since when."""
-    token = (request.query_params.get("subject") or "").strip()
-    errors = []
-    if token and not TOKEN.match(token):
-        errors.append({"field": "subject", "message": "Enter a subject token, like st_ and 32 "
-                       "letters and digits"})  # fmt: skip
+    errors: list[dict[str, str]] = []
+    token = subject_param(request, errors)
     records = None
     if not token or errors:  # the form alone: still IG officers only, still on the log
         await call_service(ig.ig_query, services, session.principal, "GET /ig/consent")
