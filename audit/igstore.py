@@ -1,10 +1,11 @@
 """IG reports from the stores: reads the audit records and the case events, hands them to the
 pure queries (audit.ig, audit.anomalies, audit.fhir). Used by `hub ig …` and /v1/ig/….
 
-Every query reads the whole log through SqlAuditStore.records() (batched by seq) and filters
-in Python: simple, and fine for the hub's size (a few hundred thousand records a year, read
-in seconds). When that stops being true, push the common criteria (time range, principal)
-into SQL columns beside the body; the pure functions stay as they are.
+The pure functions filter every entry they are given. Which entries they are given is the
+finder's choice (RecordFinder): the hub passes its SQL index of the log
+(hub.adapters.sql.audit_index), which reads only the records of one subject, or of one
+period, or only disclosures, along an index; without a finder every record is read. A finder
+may hand over more than matches (never less), so both ways give the same answers.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from audit.anomalies import repeated_reads_without_case, volume_outliers
+from audit.chain import ChainedRecord
 from audit.fhir import to_audit_event
 from audit.ig import (
     CASE_CLOSERS,
     CASE_OPENERS,
+    DISCLOSED,
     EVERYTHING,
     IG_QUERY,
     AuditEntry,
@@ -57,6 +60,16 @@ class StoredEvent(Protocol):
     def subjects(self) -> Sequence[NamedSubject]: ...
 
 
+class RecordFinder(Protocol):
+    def matching(
+        self, *, subject: str | None = None, since: datetime | None = None,
+        until: datetime | None = None, outcome: str | None = None,
+    ) -> Iterable[ChainedRecord]:  # fmt: skip
+        """At least every record naming subject, in [since, until), of that outcome (None:
+        any), in seq order."""
+        ...
+
+
 class EventSource(Protocol):
     def of_types(self, types: Sequence[str]) -> Iterable[StoredEvent]:
         """Every stored event of these types, in store order."""
@@ -73,13 +86,32 @@ def describe(code: str) -> str:
 
 
 class IgReports:
-    def __init__(self, audit: SqlAuditStore, events: EventSource, hub_id: str = "hub") -> None:
+    def __init__(
+        self, audit: SqlAuditStore, events: EventSource, hub_id: str = "hub",
+        finder: RecordFinder | None = None,
+    ) -> None:  # fmt: skip
         self._audit = audit
         self._events = events
         self._hub_id = hub_id
+        self._finder = finder
 
     def entries(self) -> list[AuditEntry]:
         return list(entries_of(self._audit.records()))
+
+    def candidates(self, criteria: Criteria, outcome: str | None = None) -> list[AuditEntry]:
+        """The entries that may match criteria (and outcome): through the finder when there
+        is one, else all of them. Callers still filter: this only narrows what is read."""
+        if self._finder is None:
+            return self.entries()
+        found = self._finder.matching(
+            subject=criteria.subject, since=criteria.since, until=criteria.until, outcome=outcome
+        )
+        return list(entries_of(found))
+
+    def between(self, since: datetime | None, until: datetime | None) -> list[AuditEntry]:
+        """The entries of a period (since inclusive, until exclusive), in log order."""
+        criteria = Criteria(since=since, until=until)
+        return select(self.candidates(criteria), criteria)
 
     def cases(self) -> CaseBook:
         types = sorted(CASE_OPENERS | CASE_CLOSERS)
@@ -89,19 +121,19 @@ class IgReports:
         )
 
     def disclosures(self, criteria: Criteria) -> list[dict[str, Any]]:
-        return [summary(e) for e in select(self.entries(), criteria)]
+        return [summary(e) for e in select(self.candidates(criteria), criteria)]
 
     def overrides(self, criteria: Criteria = EVERYTHING) -> list[dict[str, Any]]:
-        return [summary(e) for e in overrides(self.entries(), criteria)]
+        return [summary(e) for e in overrides(self.candidates(criteria), criteria)]
 
     def outside_case(self, criteria: Criteria = EVERYTHING) -> list[dict[str, Any]]:
         return [
             summary(f.entry) | {"without_open_case": list(f.subjects)}
-            for f in outside_open_case(self.entries(), self.cases(), criteria)
+            for f in outside_open_case(self.candidates(criteria, DISCLOSED), self.cases(), criteria)
         ]
 
     def anomalies(self, criteria: Criteria = EVERYTHING) -> dict[str, Any]:
-        entries = self.entries()
+        entries = self.candidates(criteria, DISCLOSED)  # both measures count disclosures only
         return {
             "outliers": [o._asdict() for o in volume_outliers(entries, criteria)],
             "repeated_reads_without_case": [
@@ -117,11 +149,11 @@ class IgReports:
             "about": "every recorded disclosure of, or request about, this person's "
             "information held by the hub: who (role and agency), when, which fields, why, "
             "on which basis, consent status and any override of consent",
-            "records": sar_rows(self.entries(), token, describe),
+            "records": sar_rows(self.candidates(Criteria(subject=token)), token, describe),
         }
 
     def subject_access_csv(self, token: str) -> str:
-        return sar_csv(sar_rows(self.entries(), token, describe))
+        return sar_csv(sar_rows(self.candidates(Criteria(subject=token)), token, describe))
 
     def fhir_lines(self) -> Iterator[str]:
         """Every record as one FHIR R4 AuditEvent per line (NDJSON), in log order."""

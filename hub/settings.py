@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     web_lockout_minutes: float = Field(
         15.0, gt=0, description="How long a login stays locked after too many wrong passwords."
     )
+    ig_name_resolvers: str = Field(
+        "",
+        description="Login names, comma-separated, of the IG officers who may find a person's "
+        "subject tokens by name, date of birth and postcode, or by NHS number, PNC id or local "
+        "authority id (/ig/find), e.g. to answer a subject access request. Each resolution "
+        "is written to the audit log (the tokens found, never what was typed). Empty: nobody; "
+        "IG officers then search by subject token only.",
+    )
     log_level: str = Field("INFO", description="Python logging level name.")
     log_format: Literal["text", "json"] = Field(
         "text",
@@ -218,6 +226,11 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def name_resolvers(self) -> frozenset[str]:
+        """HUB_IG_NAME_RESOLVERS as a set of login names."""
+        return frozenset(n.strip() for n in self.ig_name_resolvers.split(",") if n.strip())
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

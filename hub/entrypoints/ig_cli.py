@@ -22,6 +22,7 @@ from audit.ig import SAR_COLUMNS, Criteria
 from audit.igstore import IgReports, ig_query_record
 from consent.policy import PersonRole
 from hub.adapters.audit_wiring import open_audit_store
+from hub.adapters.sql.audit_index import SqlAuditIndex
 from hub.adapters.sql.events import SqlEventStore
 
 EngineFactory = Callable[[Any], Any]  # Settings -> sqlalchemy Engine
@@ -87,7 +88,8 @@ def _run(command: Command, engine_for: EngineFactory, name: str, settings: Any, 
                 f"hub ig {name}", subjects, list(SAR_COLUMNS) if name == "sar" else [],
             )
         )  # fmt: skip
-        return command(IgReports(store, SqlEventStore(engine)), args)
+        finder = SqlAuditIndex(engine)  # open_audit_store has caught the index up
+        return command(IgReports(store, SqlEventStore(engine), finder=finder), args)
     except AuditError as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 2

@@ -1,12 +1,19 @@
 """Access requests: a practitioner who sees "involvement only" asks the holding agency (or a
 Marac chair) for more; the answer is recorded, and both steps are audited first (AuditError:
-nothing recorded)."""
+nothing recorded).
+
+IG officers see every request and may answer any of them (issue 14): deciding whether a
+share is lawful and proportionate is their job, and a request waiting on an agency with
+nobody at the hub can otherwise wait for ever. Their answer is audited like anyone's (who,
+role, grant or refuse, the items), and the reason is kept with the request. They never see
+the items themselves: a grant lets the requester see more, not the IG officer.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from consent.policy import MARAC_ROLES, PERSON_ROLES
+from consent.policy import MARAC_ROLES, PERSON_ROLES, PersonRole
 from hub.adapters.sql.principals import Principal
 from hub.services.access import (
     Purpose,
@@ -86,14 +93,21 @@ def open_request(services: HubContext, principal: Principal, body: RequestIn) ->
     return RequestOut(**req.view())
 
 
+def _ig_officer(principal: Principal) -> bool:
+    return principal.kind == "person" and principal.role == PersonRole.IG_OFFICER
+
+
 def visible_requests(services: HubContext, principal: Principal) -> list[RequestOut]:
-    """The reader's own requests, those addressed to their agency, and (Marac) every open one
-    (of their area, when bound to one)."""
+    """The reader's own requests, those addressed to their agency, (Marac) every open one
+    (of their area, when bound to one), and (IG officers) every request."""
     people_only(principal)
     policy = services.policy
-    found = policy.requests.visible_to(
-        principal.principal_id, principal.agency_id, principal.role in MARAC_ROLES
-    )
+    if _ig_officer(principal):
+        found = policy.requests.every()
+    else:
+        found = policy.requests.visible_to(
+            principal.principal_id, principal.agency_id, principal.role in MARAC_ROLES
+        )
     if principal.area is not None:
         found = [r for r in found if in_area(principal, subject_area(services, r.subject))]
     for r in found:
@@ -104,7 +118,8 @@ def visible_requests(services: HubContext, principal: Principal) -> list[Request
 def decide_request(
     services: HubContext, principal: Principal, request_id: str, body: DecisionIn
 ) -> RequestOut:
-    """Grant or refuse: the holding agency's practitioners or a Marac chair or coordinator."""
+    """Grant or refuse: the holding agency's practitioners, a Marac chair or coordinator, or
+    an IG officer."""
     policy = services.policy
     req = policy.requests.get(request_id)
     if req is None:
@@ -112,12 +127,13 @@ def decide_request(
     if principal.principal_id == req.requester_id:
         raise Forbidden("you asked for this: the holding agency or another Marac reader answers")
     holder = principal.kind == "person" and principal.agency_id == req.holding_agency
-    if not (holder or principal.role in MARAC_ROLES):
+    if not (holder or principal.role in MARAC_ROLES or _ig_officer(principal)):
         raise Forbidden(
-            f"only {req.holding_agency}'s practitioners or a Marac chair may answer this request"
+            f"only {req.holding_agency}'s practitioners, a Marac chair or an IG officer may "
+            "answer this request"
         )
     action = "access granted" if body.grant else "access refused"
-    if not holder:  # a Marac reader, who answers for their area only
+    if not holder:  # a Marac reader or IG officer, who answers for their area only
         where = f"POST /v1/requests/{request_id}/decision"
         require_subjects_in_area(services, principal, req.purpose, where, [req.subject])
     _audit(policy, principal, req.purpose, action, req.subject, list(req.items))

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from audit.chain import ChainedRecord, VerifyResult
 from audit.checkpoint import Checkpoint, public_key_pem
 from audit.fhir import to_bundle
-from audit.ig import IG_QUERY, SAR_COLUMNS, AuditEntry, Criteria, decision_of, select, summary
+from audit.ig import IG_QUERY, SAR_COLUMNS, AuditEntry, Criteria, decision_of, summary
 from audit.igstore import IG_PURPOSE, IgReports
 from audit.prover import prove_inclusion
 from audit.store import SqlAuditStore
@@ -51,18 +51,27 @@ def ig_query(
     fields: Sequence[str] = (),
 ) -> SqlAuditStore:  # fmt: skip
     """Refuse (audited) anyone but an IG officer; record the officer's query; the store."""
+    ig_only(ctx, principal, action, subjects)
+    ctx.policy.audit(principal, IG_PURPOSE, action, [], subjects, [], fields, IG_QUERY)
+    return _store(ctx)
+
+
+def ig_only(
+    ctx: HubContext, principal: Principal, action: str, subjects: Sequence[str] = ()
+) -> None:
+    """Refuse (audited, outcome "refused") anyone but an IG officer."""
     if principal.kind != "person" or principal.role != PersonRole.IG_OFFICER:
         raise refuse(
             ctx, principal, IG_PURPOSE, action,
             f"role '{principal.role}' may not query the audit log; that is for IG officers",
             subjects,
         )  # fmt: skip
-    ctx.policy.audit(principal, IG_PURPOSE, action, [], subjects, [], fields, IG_QUERY)
-    return _store(ctx)
 
 
 def reports(ctx: IgContext) -> IgReports:
-    return IgReports(_store(ctx), ctx.ingress.store)
+    """The reports, reading the records they filter by subject, period or outcome through the
+    SQL index of the log rather than the whole log."""
+    return IgReports(_store(ctx), ctx.ingress.store, finder=SqlAuditIndex(ctx.engine))
 
 
 def search(ctx: IgContext, principal: Principal, q: IndexQuery) -> IndexPage:
@@ -125,7 +134,7 @@ def fhir_export(
     """The records of a period as a FHIR R4 Bundle of AuditEvents (this export's own record
     included when it falls in the period)."""
     ig_query(ctx, principal, "GET /v1/ig/export/fhir")
-    entries = select(reports(ctx).entries(), Criteria(since=since, until=until))
+    entries = reports(ctx).between(since, until)
     now = datetime.now(UTC).isoformat()
     return to_bundle(entries, ctx.settings.topic("hub"), now, str(uuid.uuid4()))
 

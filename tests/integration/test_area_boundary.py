@@ -53,6 +53,12 @@ EXEMPT = {
             ("GET", "/ig/records/{record_id}/proof.json"),
             ("GET", "/ig/subjects"),
             ("POST", "/ig/integrity/verify"),
+            # tests/integration/test_web_ig_people.py audits each refusal of these
+            ("GET", "/ig/find"),
+            ("POST", "/ig/find"),
+            ("GET", "/ig/consent"),
+            ("GET", "/ig/requests"),
+            ("POST", "/ig/requests/{request_id}"),
         )
     },
     # The people's pages call the same services as the /v1 routes above (list_alerts, decide,

@@ -168,6 +168,7 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         kafka_sasl_mechanism="SCRAM-SHA-256",
         kafka_sasl_username="hub-api",
         kafka_sasl_password_file=tmp_path / "kafka-password",
+        ig_name_resolvers="IG Example,IG Other",
     )
 
 

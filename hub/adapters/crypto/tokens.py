@@ -47,11 +47,12 @@ class Tokeniser:
         """Keyed token of name, date of birth and postcode, normalised; None unless all three."""
         if not (subject.name and subject.date_of_birth and subject.postcode):
             return None
-        name = " ".join(
-            "".join(c for c in subject.name.casefold() if c.isalpha() or c == " ").split()
-        )
-        postcode = subject.postcode.upper().replace(" ", "")
-        return self.token("weak", name, subject.date_of_birth.strip(), postcode)
+        return self.weak_key(subject.name, subject.date_of_birth, subject.postcode)
+
+    def weak_key(self, name: str, date_of_birth: str, postcode: str) -> str:
+        """The weak token of a name, date of birth and postcode, normalised as ingress does."""
+        plain = " ".join("".join(c for c in name.casefold() if c.isalpha() or c == " ").split())
+        return self.token("weak", plain, date_of_birth.strip(), postcode.upper().replace(" ", ""))
 
     def pseudonymise(self, subjects: list[Subject], agency_id: str) -> tuple[SubjectRef, ...]:
         refs = []

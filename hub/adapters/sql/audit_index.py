@@ -17,7 +17,7 @@ time and seq), never by OFFSET.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from audit.chain import ChainedRecord
 from audit.ig import AuditEntry, decision_of
-from audit.reading import record_batches
+from audit.reading import RECORD_COLUMNS, record_batches
+from audit.schema import audit_records
 from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import audit_index, audit_index_bases, audit_index_subjects
 
@@ -167,6 +168,37 @@ class SqlAuditIndex:
         ]  # fmt: skip
         more = len(rows) > limit
         return IndexPage(records, (records[-1].at, records[-1].seq) if more else None)
+
+    def matching(
+        self, *, subject: str | None = None, since: datetime | None = None,
+        until: datetime | None = None, outcome: str | None = None, batch: int = 5000,
+    ) -> Iterator[ChainedRecord]:  # fmt: skip
+        """audit.igstore.RecordFinder: the records naming subject, in [since, until), of that
+        outcome, in seq order, read along the index (caught up first) instead of the log."""
+        self.catch_up()
+        driver = audit_index_subjects if subject is not None else audit_index
+        stmt = select(*RECORD_COLUMNS).select_from(
+            driver.join(audit_records, audit_records.c.seq == driver.c.seq)
+        )
+        if subject is not None:
+            stmt = stmt.where(driver.c.token == subject)
+        if outcome is not None:
+            if driver is not audit_index:
+                stmt = stmt.join(audit_index, audit_index.c.seq == driver.c.seq)
+            stmt = stmt.where(audit_index.c.outcome == outcome)
+        if since is not None:
+            stmt = stmt.where(driver.c.at >= _utc(since))
+        if until is not None:
+            stmt = stmt.where(driver.c.at < _utc(until))
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(
+                stmt.order_by(audit_records.c.seq)
+            )
+            try:
+                for part in result.partitions():
+                    yield from part  # type: ignore[misc]
+            finally:
+                result.close()
 
     def find(self, record_id: str) -> IndexedRecord | None:
         with self._engine.connect() as conn:

@@ -8,11 +8,11 @@ writes them. Identity decisions are events: the API stores them and the linker a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, or_, select
 
 from hub.adapters.sql.schema import (
     event_tokens,
@@ -97,6 +97,20 @@ def tokens_by_person(engine: Engine, person_ids: list[str]) -> dict[str, list[st
         ):
             out.setdefault(person, []).append(token)
     return out
+
+
+def same_person_tokens(engine: Engine, tokens: Sequence[str], weak: str | None) -> list[str]:
+    """Every token of the persons the person index holds for these tokens or this weak token
+    (name, date of birth and postcode), sorted; [] when it holds none of them."""
+    c = subject_tokens.c
+    found: list[ColumnElement[bool]] = [c.token.in_(sorted(set(tokens)))] if tokens else []
+    if weak is not None:
+        found.append(c.weak == weak)
+    if not found:
+        return []
+    with engine.connect() as conn:
+        persons = conn.execute(select(c.person_id).where(or_(*found)).distinct()).scalars().all()
+    return sorted({t for ts in tokens_by_person(engine, list(persons)).values() for t in ts})
 
 
 def iter_family_states(engine: Engine, batch: int = 500) -> Iterator[tuple[str, dict[str, Any]]]:

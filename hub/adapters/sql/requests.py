@@ -106,6 +106,17 @@ class SqlAccessRequests:
             ).all()
         return [_row(r) for r in rows]
 
+    def every(self, limit: int = 500) -> list[AccessRequest]:
+        """Every request, open ones first (oldest first), then the latest answered: the IG
+        officer's queue."""
+        c = access_requests.c
+        open_first = (c.status != "open", c.created_at)
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(access_requests).order_by(*open_first).limit(limit)).all()
+        answered = sorted((_row(r) for r in rows if r.status != "open"),
+                          key=lambda r: r.decided_at or r.created_at, reverse=True)  # fmt: skip
+        return [_row(r) for r in rows if r.status == "open"] + answered
+
     def granted_items(self, principal_id: str) -> dict[str, str]:
         """hub id → request id, for every item granted to this person."""
         c = access_requests.c

@@ -26,6 +26,7 @@ from hub.entrypoints.web import (
     family,
     identity,
     ig,
+    ig_people,
     inbox,
     meeting,
     reports,
@@ -78,7 +79,13 @@ def install_web(
     app.include_router(identity.router)
     app.include_router(meeting.router)
     app.include_router(reports.router)
-    for router in (admin.router, admin_people.router, admin_settings.router, ig.router):
+    for router in (
+        admin.router,
+        admin_people.router,
+        admin_settings.router,
+        ig.router,
+        ig_people.router,
+    ):
         app.include_router(router)
     app.state.ig_integrity = Integrity()  # "verify now" runs, held by this process
 

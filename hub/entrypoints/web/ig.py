@@ -55,6 +55,15 @@ def _when(request: Request, name: str, errors: list[dict[str, str]]) -> datetime
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def subject_param(request: Request, errors: list[dict[str, str]]) -> str:
+    """The ?subject= token as typed ("" when none; an error when it is not a token)."""
+    token = (request.query_params.get("subject") or "").strip()
+    if token and not TOKEN.match(token):
+        errors.append({"field": "subject", "message": "Enter a subject token, like st_ and 32 "
+                       "letters and digits"})  # fmt: skip
+    return token
+
+
 def _query(request: Request, errors: list[dict[str, str]]) -> IndexQuery:
     values: dict[str, Any] = {}
     for name, _label in FILTERS:
@@ -191,12 +200,9 @@ async def public_key_download(session: SessionDep, services: ServicesDep) -> Res
 @router.get("/ig/subjects", response_class=HTMLResponse)
 async def subject_page(request: Request, session: SessionDep, services: ServicesDep) -> Response:
     """A subject access report: who saw what about a person, when, why, on which basis."""
-    token = (request.query_params.get("subject") or "").strip()
+    errors: list[dict[str, str]] = []
+    token = subject_param(request, errors)
     fmt = request.query_params.get("format", "html")
-    errors = []
-    if token and not TOKEN.match(token):
-        errors.append({"field": "subject", "message": "Enter a subject token, like st_ and 32 "
-                       "letters and digits"})  # fmt: skip
     report = None
     if not token or errors:  # the form alone: still IG officers only, still on the log
         await call_service(ig.ig_query, services, session.principal, "GET /ig/subjects")
