@@ -65,9 +65,9 @@ from hub.domain.reports.repeat import (
 )
 
 __all__ = [
+    "HEADER",
     "CentralList",
     "Factor",
-    "HEADER",
     "Line",
     "Link",
     "OutcomesReport",

@@ -69,8 +69,11 @@ class Period:
     end: date
 
     @classmethod
-    def parse(cls, start: str | None, end: str | None, area: AreaSettings, today: date) -> Period:
-        """From ISO dates; without an end, today; without a start, the area's window back."""
+    def parse(
+        cls, start: date | str | None, end: date | str | None, area: AreaSettings, today: date
+    ) -> Period:
+        """From dates (or ISO text); without an end, today; without a start, the area's window
+        back from the end."""
         last = _date(end, "end") if end else today
         first = _date(start, "start") if start else area.window_start(last)
         if first > last:
@@ -83,7 +86,9 @@ class Period:
         return day is not None and self.start <= day <= self.end
 
 
-def _date(text: str, name: str) -> date:
+def _date(text: date | str, name: str) -> date:
+    if isinstance(text, date):
+        return text
     try:
         return date.fromisoformat(text)
     except ValueError:
