@@ -85,21 +85,27 @@ def test_an_unknown_schema_version_is_refused() -> None:
     assert "police.incident:v1" in str(caught.value)  # says which versions exist
 
 
-def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
-    stored = CanonicalEvent(
+def stored_v1(event_type: str, agency: tuple[str, str], data: dict) -> CanonicalEvent:
+    """An event as the store held it when its type was at version 1."""
+    return CanonicalEvent(
         hub_id="00000000-0000-5000-8000-000000000001",
         source_id="TEST-1",
-        agency_id="TEST-POLICE-A",
-        agency_type="police",
-        type="police.incident",
+        agency_id=agency[0],
+        agency_type=agency[1],
+        type=event_type,
         time=datetime(2024, 5, 1, 12, tzinfo=UTC),
         recorded_at=datetime(2024, 5, 1, 13, tzinfo=UTC),
         lawful_basis="dpa2018-part3",
         consent_ref=None,
         subjects=(SubjectRef("st_testvictim", "victim"),),
-        data={"abuse_types": ["physical"], "weapon": True, "children_present": False},
+        data=data,
         schema_version=1,
     )
+
+
+def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
+    data = {"abuse_types": ["physical"], "weapon": True, "children_present": False}
+    stored = stored_v1("police.incident", ("TEST-POLICE-A", "police"), data)
     read = CanonicalEvent.from_json(stored.to_json())
     assert read.schema_version == CURRENT_VERSION["police.incident"]
     assert read.data["weapon"] == "weapon"
@@ -162,20 +168,7 @@ def test_a_v1_case_closed_is_still_accepted_with_reason_and_exit_not_recorded(
 
 
 def test_a_stored_v1_closure_is_read_back_at_v2_unchanged() -> None:
-    stored = CanonicalEvent(
-        hub_id="00000000-0000-5000-8000-000000000002",
-        source_id="TEST-2",
-        agency_id="TEST-IDVA-A",
-        agency_type="idva",
-        type="case.closed",
-        time=datetime(2024, 5, 1, 12, tzinfo=UTC),
-        recorded_at=datetime(2024, 5, 1, 13, tzinfo=UTC),
-        lawful_basis="ukgdpr-6-1-e",
-        consent_ref=None,
-        subjects=(SubjectRef("st_testvictim", "victim"),),
-        data={"outcome": "exit"},
-        schema_version=1,
-    )
+    stored = stored_v1("case.closed", ("TEST-IDVA-A", "idva"), {"outcome": "exit"})
     read = CanonicalEvent.from_json(stored.to_json())
     assert read.schema_version == CURRENT_VERSION["case.closed"] == 2
     assert read.data == {"outcome": "exit"}
