@@ -165,6 +165,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "case.closed": _event(
         "case.closed",
         1,
-        {"subjects": [VICTIM], "outcome": "onward_referral", "onward_to": "community_idva"},
+        {
+            "subjects": [VICTIM],
+            "outcome": "exit",
+            "reason": "support_completed",
+            "exit": {
+                "abuse": {"physical": "stopped", "coercive_control": "reduced"},
+                "feels_safer": "yes",
+                "wellbeing": "improved",
+                "children_exposure": "stopped",
+                "childrens_social_care": "early_help",
+                "engagement": "throughout",
+            },
+        },
     ),
 }

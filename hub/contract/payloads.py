@@ -327,8 +327,66 @@ class RelationshipDeclaredData(EventData):
         return exactly(2, subjects, "the two related people")
 
 
+class ClosureReason(StrEnum):
+    """Why support ended, in words that never blame the victim (DOMAIN.md): a person who did
+    not take up the service is someone "we were not able to engage", never "refused"."""
+
+    support_completed = "support_completed"  # the support plan was completed
+    client_chose_to_end = "client_chose_to_end"  # the client chose to end support
+    not_able_to_engage = "not_able_to_engage"  # we were not able to engage the client
+    moved_out_of_area = "moved_out_of_area"
+    passed_to_another_service = "passed_to_another_service"
+    other = "other"
+
+
+Change = Literal["stopped", "reduced", "same", "increased", "not_known"]
+
+
+class ExitOutcomes(Strict):
+    """What the service measured when support ended (SafeLives Insights-style exit form).
+    Every field is optional: send what was measured; what is left out is "not recorded"."""
+
+    abuse: Annotated[dict[AbuseType, Change], Field(max_length=6)] = Field(
+        default_factory=dict,
+        description="per abuse type present at intake: stopped, reduced, same, increased or "
+        "not known at exit",
+    )
+    feels_safer: Literal["yes", "no", "not_known"] | None = Field(
+        None, description="the client says they feel safer"
+    )
+    wellbeing: Literal["improved", "same", "worse", "not_known"] | None = Field(
+        None, description="the client's wellbeing (quality of life) compared with intake"
+    )
+    children_exposure: Change | Literal["no_children"] | None = Field(
+        None, description="children's exposure to the abuse compared with intake"
+    )
+    childrens_social_care: (
+        Literal["none", "early_help", "child_in_need", "child_protection", "looked_after"] | None
+    ) = Field(None, description="children's social care involvement at exit")
+    engagement: Literal["throughout", "part", "not_able_to_engage"] | None = Field(
+        None,
+        description="how far the service was able to engage the client (not_able_to_engage: "
+        "we were not able to engage the client into the service)",
+    )
+
+
 class CaseClosedData(EventData):
-    """Closing is a decision by a person: the hub never closes a case for missed contact."""
+    """Closing is a decision by a person: the hub never closes a case for missed contact.
+    v2: the reason support ended and the outcomes measured at exit (v1 events have neither:
+    they read as not recorded)."""
 
     outcome: Literal["continue", "onward_referral", "exit"]
     onward_to: Short | None = None
+    reason: ClosureReason | None = Field(None, description="why support ended")
+    exit: ExitOutcomes | None = Field(
+        None, description="outcomes measured at exit (with outcome exit or onward_referral)"
+    )
+
+    @model_validator(mode="after")
+    def _exit_when_support_ends(self) -> CaseClosedData:
+        if self.exit is not None and self.outcome == "continue":
+            raise ValueError(
+                "exit outcomes are measured when support ends: send them with outcome "
+                "'exit' or 'onward_referral', not 'continue'"
+            )
+        return self

@@ -34,7 +34,7 @@ CURRENT_VERSION: dict[str, int] = {
     EventType.CONSENT_RECORDED: 1,
     EventType.CONSENT_WITHDRAWN: 1,
     EventType.RELATIONSHIP_DECLARED: 1,
-    EventType.CASE_CLOSED: 1,
+    EventType.CASE_CLOSED: 2,
 }
 
 
@@ -48,8 +48,16 @@ def police_incident_v1_to_v2(data: Data) -> Data:
     return out
 
 
+def case_closed_v1_to_v2(data: Data) -> Data:
+    """v1 said only what happened next (continue, onward referral, exit); v2 may add why
+    support ended and the outcomes measured at exit. A v1 closure had neither, so both stay
+    absent: "not recorded", never guessed from the outcome."""
+    return dict(data)
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     (EventType.POLICE_INCIDENT, 1): police_incident_v1_to_v2,
+    (EventType.CASE_CLOSED, 1): case_closed_v1_to_v2,
 }
 
 

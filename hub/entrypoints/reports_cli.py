@@ -1,5 +1,5 @@
-"""`hub reports …`: the repeat report and the weekly central list, for the operator on the hub
-host. Registered by hub/entrypoints/cli.py.
+"""`hub reports …`: the repeat report, the weekly central list and the outcomes report, for the
+operator on the hub host. Registered by hub/entrypoints/cli.py.
 
 These commands read the read models in SQL directly, not through the API's policy point:
 they are for the operator of the hub host, who holds the database anyway. They show tokens
@@ -51,6 +51,17 @@ def register(sub: Any, engine_for: EngineFactory, error: type[Exception]) -> Non
     central.add_argument("--top", type=int, default=10, help="how many of each (default 10)")
     central.add_argument("--json", action="store_true", help="print the lists as JSON")
     central.set_defaults(func=lambda s, a: _central(engine_for(s), s, a, error))
+
+    outcomes = r_sub.add_parser(
+        "outcomes",
+        help="an area's outcomes over a period: first contact, support, repeats, actions, exit",
+        description=OPERATOR_NOTE + " The measures are explained in docs/reports.md.",
+    )
+    outcomes.add_argument("--area", help="the Marac area (default: every configured area)")
+    outcomes.add_argument("--start", help="first day of the period (default: a window back)")
+    outcomes.add_argument("--end", help="last day of the period (default: today)")
+    outcomes.add_argument("--json", action="store_true", help="print the figures as JSON")
+    outcomes.set_defaults(func=lambda s, a: _outcomes(engine_for(s), s, a, error))
 
 
 def _os_user() -> str:
@@ -174,4 +185,44 @@ def _central(engine: Any, settings: Any, args: argparse.Namespace, error: type[E
         print(json.dumps([cl.to_dict() for cl in lists], indent=2))
         return 0
     print("\n\n".join(format_central_list(cl.to_dict()) for cl in lists))
+    return 0
+
+
+def _outcomes(engine: Any, settings: Any, args: argparse.Namespace, error: type[Exception]) -> int:
+    from hub.domain.areas import victim_area
+    from hub.domain.reports import (
+        Period,
+        ReportError,
+        lines,
+        outcomes_report,
+        primary_tokens,
+    )
+
+    book = _book(settings, error)
+    families = _projections(engine)
+    reports = []
+    try:
+        for area in [args.area] if args.area else book.names():
+            of_area = book.get(area)
+            today = of_area.calendar.local_date(datetime.now(UTC))
+            period = Period.parse(args.start, args.end, of_area, today)
+            mine = [p for p in families if victim_area(p, book).name == area]
+            reports.append((outcomes_report(mine, of_area, period), mine))
+    except ReportError as exc:
+        raise error(str(exc)) from None
+    counted = {f for r, _mine in reports for f in r.families}
+    tokens = [t for _r, mine in reports for p in mine if p.family_id in counted
+              for t in primary_tokens(p).values()]  # fmt: skip
+    _audit(settings, engine, "hub reports outcomes", tokens, error)
+    if args.json:
+        print(json.dumps([r.to_dict() for r, _mine in reports], indent=2))
+        return 0
+    for r, _mine in reports:
+        body = r.to_dict()
+        print(f"Outcomes for {r.area}, {body['start']} to {body['end']} "
+              f"({body['families_counted']} families counted)")  # fmt: skip
+        for line in lines(body):
+            share = f" of {line.out_of} ({line.share or 'none'})" if line.out_of else ""
+            print(f"  {line.section}: {line.measure}: {line.number}{share}")
+        print()
     return 0

@@ -51,6 +51,7 @@ class FamilyOut(BaseModel):
     needs: dict[str, Any]
     agencies: list[dict[str, Any]]
     marac: dict[str, Any]
+    cases: list[dict[str, Any]]  # support cases: intake beside exit (hub/domain/family/cases.py)
     alerts: dict[str, Any]
     rule_counts: dict[str, Any]
     withheld: int
@@ -173,7 +174,8 @@ def _view(
         family_id=p.family_id, members=members, relations=views["relations"],
         timeline=[_entry_out(e) for e in visible.timeline], involvement=seen.involvement,
         risk=views["risk"], markers=views["markers"], needs=views["needs"],
-        agencies=views["agencies"], marac=views["marac"], alerts=views["alerts"],
+        agencies=views["agencies"], marac=views["marac"], cases=views["cases"],
+        alerts=views["alerts"],
         rule_counts=counts, withheld=seen.withheld, refusals=sorted(seen.refusals),
         audit_record_id=record_id,
         needs_attention=needs_attention(services.engine, p.family_id),

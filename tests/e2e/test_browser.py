@@ -108,6 +108,7 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     send(hub, police, EXAMPLES["police.incident"])
     dash = copy.deepcopy(EXAMPLES["risk.dash"])
     send(hub, idva, dash)
+    send(hub, idva, EXAMPLES["case.closed"])  # the family page shows it at exit
     # the incident's own alert (children present) may arrive first: wait for the Dash's
     high = "tr[data-alert-id]:has-text('Visible high risk')"
     page.wait_for_selector(high, timeout=LIVE_DEADLINE_MS)
@@ -129,6 +130,7 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     ))  # fmt: skip
     assert kinds == ["household", "victim_perpetrator"]
     assert "Alex Example: abuse: Sam Sample" in page.locator("#relations").inner_text()
+    assert page.locator("table.hub-support-case").count() == 1  # intake beside exit
     accessible(page)
     page.screenshot(path=str(shots / "family.png"), full_page=True)
 
@@ -143,6 +145,14 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     accessible(page)
     page.goto(f"{base}/reports/central-list?area=TEST-AREA&week=someday")  # error summary
     assert page.locator(".govuk-error-summary").count() == 1
+    accessible(page)
+    page.click("#navigation a:has-text('Outcomes')")
+    page.wait_for_url(f"{base}/reports/outcomes")
+    assert page.locator("h1").inner_text().startswith("Outcomes report")
+    assert page.locator(".govuk-error-summary").count() == 1  # which area?
+    accessible(page)
+    page.goto(f"{base}/reports/outcomes?area=TEST-AREA&start=2026-01-01&end=2026-12-31")
+    assert page.locator("#report tr").count() > 1  # the figures
     accessible(page)
 
     # Log out: the session is gone, the pages ask for a login again

@@ -86,6 +86,8 @@ EXEMPT = {
             ("GET", "/reports/repeat.csv"),
             ("GET", "/reports/central-list"),
             ("GET", "/reports/central-list.csv"),
+            ("GET", "/reports/outcomes"),
+            ("GET", "/reports/outcomes.csv"),
             # the Marac meeting: agenda_for, record_hearing, area_actions refuse or filter
             # another area (test_web_meeting.py)
             ("GET", "/meeting"),
@@ -240,6 +242,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/v1/reports/central-list"): Case(
         lambda w: "/v1/reports/central-list", lambda w: {"params": {"area": HOME}}
+    ),
+    ("GET", "/v1/reports/outcomes"): Case(
+        lambda w: "/v1/reports/outcomes", lambda w: {"params": {"area": HOME}}
     ),
 }
 

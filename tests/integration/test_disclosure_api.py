@@ -86,6 +86,7 @@ def test_every_route_that_shows_personal_data_goes_through_the_policy_point(api:
         "GET /alerts", "GET /alerts/stream", "POST /alerts/{alert_id}/dismiss",
         "GET /families/{family_id}", "GET /identity", "POST /identity/{match_id}/{verb}",
         "GET /reports/repeat", "GET /reports/repeat.csv", "GET /reports/central-list.csv",
+        "GET /v1/reports/outcomes", "GET /reports/outcomes", "GET /reports/outcomes.csv",
         "GET /families/{family_id}/request/{hub_id}", "POST /families/{family_id}/request/{hub_id}",
     } <= checked  # fmt: skip
 

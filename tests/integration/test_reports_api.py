@@ -158,3 +158,104 @@ def test_the_weekly_list_consumer_prints_what_the_api_gives(hub: Api) -> None:
     assert "Alex Example" in text and "+10  high_risk" in text
     with pytest.raises(RuntimeError, match="422"):
         fetch_central_list(hub.client, key, AREA, "soon")
+
+
+# --- the outcomes report (issue 15, section 3) ------------------------------------------------
+
+PERIOD = {"area": AREA, "start": "2026-03-01", "end": "2026-04-30"}
+
+
+def at(event_type: str, n: int, time: str, **data: Any) -> dict[str, Any]:
+    """The example of the type, about Alex, at another time with other data."""
+    event = copy.deepcopy(EXAMPLES[event_type])
+    event["id"] = f"TEST-OUTCOMES-{n:04d}"
+    event["time"] = event["senttime"] = time
+    event["data"] = {"subjects": [VICTIM], **data}
+    return event
+
+
+@pytest.fixture
+def closed_case(api: Api) -> Api:
+    """Alex's incident and hearing; referred to the Idva, reached two days later, supported for
+    a month and closed with the outcomes measured at exit."""
+    send(api, "TEST-POLICE-A", "police", EXAMPLES["police.incident"],
+         at("referral.made", 1, "2026-03-02T10:00:00Z", to="idva"))  # fmt: skip
+    send(api, "TEST-MARAC-A", "marac", EXAMPLES["marac.case_heard"])
+    exit_data = EXAMPLES["case.closed"]["data"] | {"subjects": [VICTIM]}
+    send(api, "TEST-IDVA-A", "idva",
+         at("contact.attempted", 2, "2026-03-04T10:00:00Z", method="phone",
+            outcome="contact_made"),
+         at("case.closed", 3, "2026-04-01T10:00:00Z", **exit_data))  # fmt: skip
+    process_stored(api.services)
+    return api
+
+
+def test_the_outcomes_report_gives_figures_for_a_chair_and_names_no_one(closed_case: Api) -> None:
+    chair = closed_case.key("Chair Example", "person", "marac_chair")
+    r = closed_case.client.get("/v1/reports/outcomes", params=PERIOD, headers=chair)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    report = body["report"]
+    assert (report["area"], report["start"], report["end"]) == (AREA, "2026-03-01", "2026-04-30")
+    assert report["first_contact"] | {} == {
+        "referrals": 1, "contacted": 1, "within_working_days": 1, "working_days": 5,
+        "median_days": 2, "mean_days": 2,
+    }  # fmt: skip
+    assert report["support"]["ended"] == 1 and report["support"]["median_days"] == 30
+    assert report["hearings"] == {"heard": 1, "with_action_plan": 1}
+    assert report["exit"]["reasons"] == {"support_completed": 1}
+    assert report["exit"]["abuse"]["physical"] == {"stopped": 1}
+    assert body["names"] == {}
+    record = json.loads(list(closed_case.services.audit.records())[-1].body)
+    assert record["action"] == "GET /v1/reports/outcomes" and record["fields"] == ["report"]
+    assert token(closed_case, "nhs", "9990000001") in record["subjects"]
+
+
+def test_the_outcomes_report_is_for_marac_roles_of_the_area(closed_case: Api) -> None:
+    gp = closed_case.key("GP Example", "person", "gp", "TEST-GP-A")
+    assert closed_case.client.get("/v1/reports/outcomes", params=PERIOD,
+                                  headers=gp).status_code == 403  # fmt: skip
+    _p, key = closed_case.services.principals.add(
+        "South Chair", "person", "marac_chair", None, area="TEST-AREA-SOUTH"
+    )
+    south = {"Authorization": f"Bearer {key}"}
+    r = closed_case.client.get("/v1/reports/outcomes", params=PERIOD, headers=south)
+    assert r.status_code == 403 and "TEST-AREA-SOUTH" in detail_text(r)
+    mine = closed_case.client.get("/v1/reports/outcomes", headers=south)  # their own area
+    assert mine.status_code == 200 and mine.json()["report"]["families_counted"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"start": "2026-03-01"}, "area", "name the Marac area"),
+        (PERIOD | {"start": "2026-05-01"}, "start", "after it ends"),
+        (PERIOD | {"end": "31/04/2026"}, "end", "ISO 8601"),
+    ],
+)
+def test_unusable_outcomes_parameters_say_what_to_change(
+    closed_case: Api, params: dict[str, str], field: str, words: str
+) -> None:
+    chair = closed_case.key("Chair Example", "person", "marac_chair")
+    r = closed_case.client.get("/v1/reports/outcomes", params=params, headers=chair)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", field] and words in detail_text(r)
+
+
+def test_the_operator_cli_prints_the_outcomes_and_is_audited(
+    closed_case: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    args = ["reports", "outcomes", "--area", AREA, "--start", "2026-03-01", "--end", "2026-04-30"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"Outcomes for {AREA}, 2026-03-01 to 2026-04-30" in out
+    assert "Outcomes at exit: Reason: Support completed: 1 of 1 (100%)" in out
+    assert "Alex" not in out
+    assert main([*args, "--json"]) == 0
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["support"]["ended"] == 1
+    records = [json.loads(r.body) for r in closed_case.services.audit.records()][-2:]
+    assert [r["action"] for r in records] == ["hub reports outcomes"] * 2
+    assert main(["reports", "outcomes", "--start", "2026-05-01", "--end", "2026-04-01"]) == 2

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.memory import InMemoryAuditLog
+from hub.adapters.sql.families import family_id_of_token
 from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES, PERPETRATOR, VICTIM
 from hub.entrypoints.api.app import create_app
@@ -83,7 +84,8 @@ def last_audit(audit_log: InMemoryAuditLog) -> dict[str, Any]:
 
 def test_the_pages_need_a_login(web: Web) -> None:
     for path in ("/identity", "/reports/repeat", "/reports/repeat.csv",
-                 "/reports/central-list", "/reports/central-list.csv"):  # fmt: skip
+                 "/reports/central-list", "/reports/central-list.csv",
+                 "/reports/outcomes", "/reports/outcomes.csv"):  # fmt: skip
         r = web.client.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
     r = web.client.post(f"/identity/{'0' * 8}-0000-0000-0000-{'0' * 12}/confirm",
@@ -219,3 +221,81 @@ def test_a_chair_of_another_area_gets_none_of_the_areas_report(reports: Web) -> 
     assert r.status_code == 200 and list(csv.reader(io.StringIO(r.text)))[1:] == []
     r = reports.client.get("/reports/central-list", params={"area": "TEST-AREA-NORTH"})
     assert r.status_code == 403 and "Sam" not in r.text
+
+
+def test_the_outcomes_page_and_its_csv_show_the_same_figures_and_no_one(
+    reports: Web, audit_log: InMemoryAuditLog
+) -> None:
+    params = {"area": "TEST-AREA-NORTH", "start": "2026-03-01", "end": "2026-03-31"}
+    page = reports.client.get("/reports/outcomes", params=params)
+    assert page.status_code == 200, page.text
+    assert "Sam" not in page.text and "Alex" not in page.text and "/families/" not in page.text
+    assert last_audit(audit_log)["action"] == "GET /v1/reports/outcomes"
+    body = page.text.split('<tbody class="govuk-table__body">', 1)[1].split("</tbody>", 1)[0]
+    shown = [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+    assert ["Marac hearings", "Heard with an action plan", "1", "1", "100%"] in shown
+    download = reports.client.get("/reports/outcomes.csv", params=params)
+    assert download.status_code == 200
+    assert (
+        "outcomes-TEST-AREA-NORTH-2026-03-01-2026-03-31.csv"
+        in download.headers["content-disposition"]
+    )
+    [header, *rows] = list(csv.reader(io.StringIO(download.text)))
+    assert header == ["Section", "Measure", "Number", "Out of", "Share"] and rows == shown
+
+
+def test_the_outcomes_page_says_which_date_is_wrong(reports: Web) -> None:
+    params = {"area": "TEST-AREA-NORTH", "start": "2026-04-01", "end": "2026-03-01"}
+    r = reports.client.get("/reports/outcomes", params=params)
+    assert r.status_code == 400 and 'href="#start"' in r.text and "after it ends" in r.text
+    r = reports.client.get(
+        "/reports/outcomes.csv", params=params | {"start": "2026-03-01", "end": "someday"}
+    )
+    assert r.status_code == 400 and 'href="#end"' in r.text  # no download
+
+
+def test_a_chair_of_another_area_gets_none_of_the_areas_outcomes(reports: Web) -> None:
+    reports.client.cookies.clear()
+    reports.person("chair-south", area="TEST-AREA-SOUTH")
+    reports.log_in("chair-south")
+    r = reports.client.get("/reports/outcomes", params={"area": "TEST-AREA-NORTH"})
+    assert r.status_code == 403
+    mine = reports.client.get("/reports/outcomes.csv")
+    assert mine.status_code == 200 and "Cases heard,0" in mine.text
+
+
+def test_the_family_page_keeps_intake_and_exit_side_by_side(reports: Web) -> None:
+    referral = copy.deepcopy(EXAMPLES["referral.made"])
+    referral["id"], referral["data"] = "TEST-REFERRAL-IDVA", {"subjects": [VICTIM], "to": "idva"}
+    referral["time"] = "2026-03-02T10:00:00Z"
+    closure = copy.deepcopy(EXAMPLES["case.closed"])
+    closure["data"]["reason"] = "not_able_to_engage"
+    closure["time"] = "2026-03-20T10:00:00Z"
+    for agency, kind, event in (("TEST-POLICE-A", "police", referral),
+                                ("TEST-IDVA-A", "idva", closure)):  # fmt: skip
+        key = reports.services.principals.add(f"{agency} case system", "agency_system", kind,
+                                              agency)[1]  # fmt: skip
+        r = reports.client.post(
+            "/v1/events", json=event, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert r.status_code == 202, r.text
+    process_stored(reports.services)
+    found = family_id_of_token(reports.services.engine, token(reports, "nhs", "9990000001"))
+    page = reports.client.get(f"/families/{found}")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="outcomes"', 1)[1].split('id="timeline"', 1)[0]
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)))
+    assert "referred to idva on 2 Mar 2026" in text
+    assert "We were not able to engage the client into the service (18 days of support)" in text
+    # intake (the police incident before the referral) beside exit (the service's answers)
+    assert "Physical abuse Reported Stopped" in text
+    assert "Coercive control abuse Reported Reduced" in text
+    assert "Feeling safe Own view of the risk: high Feels safer" in text  # the Dash before
+    assert "Children's exposure to abuse Children present at an incident Stopped" in text
+    assert "refus" not in text.lower()

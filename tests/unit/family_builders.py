@@ -181,8 +181,12 @@ def relation(at: datetime, a: str, b: str, kind: str) -> CanonicalEvent:
     return event("relationship.declared", at, [(a, "other"), (b, "other")], {"relation": kind})
 
 
-def closed(at: datetime, victim: str = VICTIM, agency: tuple[str, str] = IDVA) -> CanonicalEvent:
-    return event("case.closed", at, [(victim, "victim")], {"outcome": "exit"}, agency=agency)
+def closed(
+    at: datetime, victim: str = VICTIM, agency: tuple[str, str] = IDVA, outcome: str = "exit",
+    **v2: Any,
+) -> CanonicalEvent:  # fmt: skip
+    """A closure; v2 fields (reason, exit) when given."""
+    return event("case.closed", at, [(victim, "victim")], {"outcome": outcome, **v2}, agency=agency)
 
 
 def marker(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.contract import CURRENT_VERSION, EVENT_TYPES, PoliceIncident, schema_urn
+from hub.contract import CURRENT_VERSION, EVENT_TYPES, CaseClosed, PoliceIncident, schema_urn
 from hub.contract.examples import EXAMPLES
 from hub.contract.parse import InvalidEvent, parse_event
 from hub.domain.events import CanonicalEvent, SubjectRef
@@ -85,21 +85,27 @@ def test_an_unknown_schema_version_is_refused() -> None:
     assert "police.incident:v1" in str(caught.value)  # says which versions exist
 
 
-def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
-    stored = CanonicalEvent(
+def stored_v1(event_type: str, agency: tuple[str, str], data: dict) -> CanonicalEvent:
+    """An event as the store held it when its type was at version 1."""
+    return CanonicalEvent(
         hub_id="00000000-0000-5000-8000-000000000001",
         source_id="TEST-1",
-        agency_id="TEST-POLICE-A",
-        agency_type="police",
-        type="police.incident",
+        agency_id=agency[0],
+        agency_type=agency[1],
+        type=event_type,
         time=datetime(2024, 5, 1, 12, tzinfo=UTC),
         recorded_at=datetime(2024, 5, 1, 13, tzinfo=UTC),
         lawful_basis="dpa2018-part3",
         consent_ref=None,
         subjects=(SubjectRef("st_testvictim", "victim"),),
-        data={"abuse_types": ["physical"], "weapon": True, "children_present": False},
+        data=data,
         schema_version=1,
     )
+
+
+def test_a_stored_v1_event_is_read_back_at_the_current_version() -> None:
+    data = {"abuse_types": ["physical"], "weapon": True, "children_present": False}
+    stored = stored_v1("police.incident", ("TEST-POLICE-A", "police"), data)
     read = CanonicalEvent.from_json(stored.to_json())
     assert read.schema_version == CURRENT_VERSION["police.incident"]
     assert read.data["weapon"] == "weapon"
@@ -134,3 +140,62 @@ def test_the_vocabulary_names_every_event_type_once() -> None:
     assert sorted(EventType) == sorted(EVENT_TYPES)
     assert sorted(HubEventType) == sorted(INTERNAL_TYPES)
     assert not set(EventType) & set(HubEventType)
+
+
+# --- case.closed v2: the reason and the outcomes at exit (issue 15, section 3) --------------
+
+
+def v1_closure(dataschema: str | None) -> dict:
+    event = copy.deepcopy(EXAMPLES["case.closed"])
+    event["data"] = {
+        "subjects": event["data"]["subjects"],
+        "outcome": "onward_referral",
+        "onward_to": "community_idva",
+    }
+    if dataschema is not None:
+        event["dataschema"] = dataschema
+    return event
+
+
+@pytest.mark.parametrize("dataschema", ["urn:hub:schema:case.closed:v1", None])
+def test_a_v1_case_closed_is_still_accepted_with_reason_and_exit_not_recorded(
+    dataschema: str | None,
+) -> None:
+    event = parse_event(json.dumps(v1_closure(dataschema)), 64 * 1024)
+    assert isinstance(event, CaseClosed)
+    assert (event.data.outcome, event.data.onward_to) == ("onward_referral", "community_idva")
+    assert event.data.reason is None and event.data.exit is None
+
+
+def test_a_stored_v1_closure_is_read_back_at_v2_unchanged() -> None:
+    stored = stored_v1("case.closed", ("TEST-IDVA-A", "idva"), {"outcome": "exit"})
+    read = CanonicalEvent.from_json(stored.to_json())
+    assert read.schema_version == CURRENT_VERSION["case.closed"] == 2
+    assert read.data == {"outcome": "exit"}
+
+
+def test_exit_outcomes_come_with_the_end_of_support_not_with_continue() -> None:
+    event = copy.deepcopy(EXAMPLES["case.closed"])
+    event["data"]["outcome"] = "continue"
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(json.dumps(event), 64 * 1024)
+    assert "exit outcomes are measured when support ends" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("reason", "refused_to_engage", "data.reason"),  # blaming words are not in the contract
+        ("exit", {"abuse": {"physical": "better"}}, "data.exit.abuse.physical"),
+        ("exit", {"abuse": {"shouting": "stopped"}}, "data.exit.abuse.shouting.[key]"),
+        ("exit", {"feels_safer": True}, "data.exit.feels_safer"),
+    ],
+)
+def test_an_unknown_reason_or_exit_answer_is_refused_naming_the_field(
+    field: str, value: object, path: str
+) -> None:
+    event = copy.deepcopy(EXAMPLES["case.closed"])
+    event["data"][field] = value
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(json.dumps(event), 64 * 1024)
+    assert [e["path"] for e in caught.value.errors] == [path]

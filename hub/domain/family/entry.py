@@ -39,7 +39,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     EventType.CONSENT_RECORDED: ("decision", "method", "recorded_by_role", "valid_until"),
     EventType.CONSENT_WITHDRAWN: ("consent_ref", "method"),
     EventType.RELATIONSHIP_DECLARED: ("relation",),
-    EventType.CASE_CLOSED: ("outcome", "onward_to"),
+    EventType.CASE_CLOSED: ("outcome", "onward_to", "reason", "exit"),
     HubEventType.ALERT_ACKNOWLEDGED: ("alert_id", "actor", "actor_role"),
     HubEventType.ALERT_AGENDA_ADDED: ("alert_id", "actor", "actor_role", "meeting_date"),
     HubEventType.ALERT_DISMISSED: ("alert_id", "actor", "actor_role", "reason"),

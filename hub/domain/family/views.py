@@ -14,6 +14,8 @@ Choices a reader should know:
   ("heard") and a referral to Marac ("referred").
 - **Marac history** and **open actions**: every hearing's actions, tracked (actions.py);
   open are those neither done nor found not possible by their owning agency.
+- **Support cases**: each victim's cases with a support service, intake beside exit
+  (cases.py); days are counted in the default calendar (England and Wales).
 - **Alert states**: see lifecycle.py.
 """
 
@@ -24,7 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from hub.contract.vocabulary import EventType
+from hub.domain.calendar import Calendar
 from hub.domain.family.actions import tracked_actions
+from hub.domain.family.cases import support_cases
 from hub.domain.family.entry import HUB, Entry
 from hub.domain.family.lifecycle import alert_status
 from hub.domain.family.queries import FamilyTimeline, hearings_of, victims
@@ -230,6 +234,12 @@ def open_actions(p: FamilyTimeline) -> list[dict[str, Any]]:
     ]
 
 
+def cases(p: FamilyTimeline) -> list[dict[str, Any]]:
+    """Each victim's support cases: intake beside exit, days to first contact and of support."""
+    cal = Calendar()
+    return [c.to_dict(cal) for c in support_cases(p)]
+
+
 def derived_views(p: FamilyTimeline) -> dict[str, Any]:
     """Every view, JSON-safe, as to_dict includes them."""
     return {
@@ -240,5 +250,6 @@ def derived_views(p: FamilyTimeline) -> dict[str, Any]:
         "needs": needs(p),
         "agencies": agencies(p),
         "marac": {"hearings": hearings(p), "open_actions": open_actions(p)},
+        "cases": cases(p),
         "alerts": {k: s.to_dict() for k, s in sorted(alert_status(p).items())},
     }

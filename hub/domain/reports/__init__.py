@@ -1,4 +1,5 @@
-"""Reports over family projections: the repeat report and the weekly central list.
+"""Reports over family projections: the repeat report, the weekly central list and the
+outcomes report (outcomes.py explains its measures).
 
 Pure: the projections, the area settings and the week are passed in; no wall clock.
 
@@ -54,6 +55,7 @@ from hub.domain.reports.central import (
 )
 from hub.domain.reports.common import ReportError, agency_entries, primary_tokens
 from hub.domain.reports.counts import window_counts
+from hub.domain.reports.outcomes import HEADER, Line, OutcomesReport, Period, lines, outcomes_report
 from hub.domain.reports.repeat import (
     Link,
     RepeatReport,
@@ -63,9 +65,13 @@ from hub.domain.reports.repeat import (
 )
 
 __all__ = [
+    "HEADER",
     "CentralList",
     "Factor",
+    "Line",
     "Link",
+    "OutcomesReport",
+    "Period",
     "Ranked",
     "RepeatReport",
     "RepeatRow",
@@ -73,6 +79,8 @@ __all__ = [
     "Week",
     "agency_entries",
     "central_list",
+    "lines",
+    "outcomes_report",
     "primary_tokens",
     "repeat_report",
     "upto",

@@ -4,7 +4,10 @@ hub/services/reports.py (which the report pages call too).
 - ``GET /v1/reports/repeat``: victims by number of linked perpetrators, perpetrators by
   number of linked victims, across families;
 - ``GET /v1/reports/central-list?area=&week=``: the week's most vulnerable victims and most
-  dangerous perpetrators in a Marac area.
+  dangerous perpetrators in a Marac area;
+- ``GET /v1/reports/outcomes?area=&start=&end=``: the area's outcomes over a period (figures
+  only: first contact, length of support, repeat Marac referrals, action plans, actions on
+  time, outcomes at exit).
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from fastapi import APIRouter, Query
 
 from hub.entrypoints.api.alerts import AREA
 from hub.entrypoints.api.deps import THROUGH_POLICY_POINT, PrincipalDep, ServicesDep
-from hub.entrypoints.api.params import IsoDateTime
+from hub.entrypoints.api.params import IsoDate, IsoDateTime
 from hub.services.access import Purpose
-from hub.services.reports import Report, central, repeat
+from hub.services.reports import Report, central, outcomes, repeat
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[THROUGH_POLICY_POINT])
 
@@ -61,3 +64,20 @@ async def get_central_list(
     """The area's most vulnerable victims and most dangerous perpetrators for the week, as of
     the week's end (docs/reports.md explains the ranking)."""
     return await asyncio.to_thread(central, services, principal, purpose.value, area, week, top)
+
+
+@router.get("/outcomes", response_model=Report, responses=RESPONSES)
+async def get_outcomes_report(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    area: str | None = Query(None, pattern=AREA, description="the Marac area (yours if set)"),
+    start: Annotated[
+        IsoDate | None, Query(description="first day of the period; default a window back")
+    ] = None,
+    end: Annotated[
+        IsoDate | None, Query(description="last day of the period; default today")
+    ] = None,
+    purpose: Purpose = Purpose.marac_meeting,
+) -> Report:
+    """The area's outcomes over the period, figures only (docs/reports.md lists the measures)."""
+    return await asyncio.to_thread(outcomes, services, principal, purpose.value, area, start, end)

@@ -1,7 +1,7 @@
 """The family page: the whole picture on one screen (genogram, timeline, risk, markers,
-needs, agencies, Marac history, alerts), from hub.services.families.family_view: the same
-screening through the policy point and the same "GET /v1/families/{id}" audit record as the
-API. Involvement-only items are listed as such."""
+needs, agencies, Marac history, support and outcomes, alerts), from
+hub.services.families.family_view: the same screening through the policy point and the same
+"GET /v1/families/{id}" audit record as the API. Involvement-only items are listed as such."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from consent.policy import MARAC_ROLES
+from hub.domain.family.cases import OUTCOME_WORDS, REASON_WORDS
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
-from hub.entrypoints.web.family_model import filter_timeline, risk_histories
+from hub.entrypoints.web.family_model import filter_timeline, risk_histories, support_rows
 from hub.entrypoints.web.genogram import layout
 from hub.entrypoints.web.rendering import PageError, call_service, page
 from hub.entrypoints.web.session import FormDep, SessionDep
@@ -62,6 +63,8 @@ async def family_page(
         request, "family.html", title="Family", nav="/alerts", family=found,
         genogram=genogram, label=label, names=names,
         risks=risk_histories(found.timeline),
+        cases=[(c, support_rows(c)) for c in found.cases],
+        reasons=REASON_WORDS, outcomes=OUTCOME_WORDS,
         timeline=filter_timeline(found.timeline, agency, type),
         agencies_seen=sorted({e["agency_id"] for e in found.timeline}),
         types_seen=sorted({e["type"] for e in found.timeline}),

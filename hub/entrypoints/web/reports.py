@@ -1,5 +1,5 @@
-"""The report pages: the repeat report and the weekly central list as tables, each with a CSV
-download of the same rows.
+"""The report pages: the repeat report, the weekly central list and the outcomes report as
+tables, each with a CSV download of the same rows.
 
 Thin like hub/entrypoints/api/reports.py: both call hub.services.reports (the same screening,
 the same area scope and the same "GET /v1/reports/…" audit record). The table and the CSV are
@@ -16,11 +16,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hub.domain.reports import HEADER, lines
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
 from hub.entrypoints.web.rendering import PageError, call_service, page, when, words
 from hub.entrypoints.web.session import SessionDep
 from hub.services.access import Purpose
-from hub.services.reports import Report, central, repeat
+from hub.services.reports import Report, central, outcomes, repeat
 
 router = APIRouter(include_in_schema=False, dependencies=[THROUGH_POLICY_POINT])
 
@@ -32,6 +33,7 @@ ROLES = (("victims", "Victim"), ("perpetrators", "Perpetrator"))
 class Table:
     header: tuple[str, ...]
     rows: list[tuple[str, ...]]
+    people: bool = True  # rows are people, each linked to their family (else figures)
 
 
 def _person(report: Report, token: str) -> tuple[str, str]:
@@ -62,6 +64,10 @@ def central_table(report: Report) -> Table:
     header = ("Role", "Rank", "Name", "Date of birth", "Points", "Why", "Latest abuse event",
               "New this week", "Family")  # fmt: skip
     return Table(header, rows)
+
+
+def outcomes_table(report: Report) -> Table:
+    return Table(HEADER, [x.cells() for x in lines(report.report)], people=False)
 
 
 def _cell(value: str) -> str:
@@ -145,4 +151,30 @@ async def central_page(request: Request, session: SessionDep, services: Services
         fields=[("area", "Marac area", area or ""), ("week", "Week (like 2026-W10)", week or ""),
                 ("top", "How many of each", top)],
         action="/reports/central-list", csv=f"/reports/central-list.csv?{request.url.query}",
+    )  # fmt: skip
+
+
+@router.get("/reports/outcomes", response_class=HTMLResponse)
+@router.get("/reports/outcomes.csv", response_class=HTMLResponse)
+async def outcomes_page(request: Request, session: SessionDep, services: ServicesDep) -> Response:
+    """The area's outcomes over a period, figures only, page or CSV."""
+    errors: list[dict[str, str]] = []
+    area = _text(request, "area")
+    start, end = _text(request, "start", 10), _text(request, "end", 10)
+    args = (services, session.principal, PURPOSE, area, start, end)
+    report = await _report(outcomes, *args, field="start", errors=errors)
+    for e in errors:  # the message says which field cannot be used
+        said = e["message"].lower()
+        e["field"] = "area" if "area" in said else "end" if "end date" in said else "start"
+    table = outcomes_table(report) if report else Table((), [], people=False)
+    if request.url.path.endswith(".csv") and report is not None and not errors:
+        body = report.report
+        return csv_download(table, f"outcomes-{body['area']}-{body['start']}-{body['end']}.csv")
+    return page(
+        request, "report.html", 400 if errors else 200, title="Outcomes report",
+        nav="/reports/outcomes", table=table, report=report, errors=errors,
+        fields=[("area", "Marac area", area or ""),
+                ("start", "From (like 2026-01-31)", start or ""),
+                ("end", "To (like 2026-12-31)", end or "")],
+        action="/reports/outcomes", csv=f"/reports/outcomes.csv?{request.url.query}",
     )  # fmt: skip
