@@ -20,6 +20,7 @@ from hub.entrypoints.api import (
     alerts,
     events,
     families,
+    feed,
     health,
     identity,
     ig,
@@ -41,7 +42,7 @@ __all__ = ["create_app"]
 
 ROUTERS = (
     events, alerts, alert_stream, alert_actions, agenda, subjects, requests, ig, identity,
-    families, reports,
+    families, reports, feed,
 )  # fmt: skip
 
 
