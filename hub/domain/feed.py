@@ -212,7 +212,7 @@ def notice_route(
     held = tuple(e.hub_id for e in triggers if e.agency_type != "hub")
     if why is None or not held:
         return None
-    extra = {"rule": a.rule, "due": a.due}
+    extra: dict[str, Any] = {"rule": a.rule, "due": a.due}
     if a.rule == "children_present" and why == "school":
         extra["only_tokens"] = tuple(
             s.token for e in triggers for s in e.subjects

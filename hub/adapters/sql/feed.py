@@ -36,7 +36,7 @@ def settled_events(
             .order_by(events.c.seq)
             .limit(scan)
         ).all()
-        upto, wanted = after_seq, []
+        upto, wanted = after_seq, list[int]()
         for seq, type_, settled in rows:
             if not settled:
                 return _bodies(conn, wanted), upto, False
