@@ -5,7 +5,9 @@ test_feed_live.py."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +118,28 @@ def test_people_read_their_pages_not_the_feed(api: Api, keys: dict[str, dict[str
     assert r.status_code == 403
     r = api.client.get("/v1/feed", headers=keys["TEST-POLICE-A"], params={"cursor": "nonsense"})
     assert r.status_code == 422 and "cursor" in r.text
+
+
+def test_the_agency_client_follows_its_feed_across_restarts_into_a_csv(
+    api: Api, keys: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    from producers.feed_client import FeedFollower, write_csv
+
+    hearing = heard(api, keys)
+    key = keys["TEST-HOUSING-A"]["Authorization"].removeprefix("Bearer ")
+    cursor, table = tmp_path / "feed.cursor", tmp_path / "housing.csv"
+
+    def follower() -> FeedFollower:  # a new one each time: as after a restart
+        return FeedFollower("http://hub.test", key, cursor, client=api.client)
+
+    assert follower().poll(lambda items: write_csv(items, table)) == 2
+    assert follower().poll(lambda items: write_csv(items, table)) == 0  # resumed, not repeated
+
+    send(api, keys, "TEST-HOUSING-A", s.action_done(f"{hearing}.2"))
+    process_stored(api.services)
+    assert follower().poll(lambda items: write_csv(items, table)) == 1
+    with table.open(newline="", encoding="utf-8") as f:
+        rows = {r["item_id"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {f"action:{hearing}.2", f"hearing:{hearing}"}  # one row per item
+    assert rows[f"action:{hearing}.2"]["state"] == "done"
+    assert "Alex" not in table.read_text("utf-8")  # tokens only
