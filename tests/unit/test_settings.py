@@ -168,6 +168,8 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         kafka_sasl_mechanism="SCRAM-SHA-256",
         kafka_sasl_username="hub-api",
         kafka_sasl_password_file=tmp_path / "kafka-password",
+        egress_agencies="TEST-POLICE-A,TEST-HOUSING-A",
+        egress_poll_seconds=0.5,
     )
 
 
