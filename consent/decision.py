@@ -108,6 +108,8 @@ def view_fields(view: str, item: Item, opened: Iterable[str] = ()) -> tuple[str,
         return ENVELOPE_FIELDS
     if view == "marker_since":
         return (*ENVELOPE_FIELDS, *TIMED_FIELDS, "marker", "since")
+    if view == "occurrence":  # that it happened, when and to whom: no content at all
+        return (*ENVELOPE_FIELDS, *TIMED_FIELDS)
     kept = set(opened)
     data = (
         item.data_fields

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 
-VIEWS = ("full", "summary", "marker_since", "involvement_only")
+VIEWS = ("full", "summary", "marker_since", "occurrence", "involvement_only")
 
 
 class PersonRole(StrEnum):

@@ -30,6 +30,7 @@ from hub.adapters.sql.principals import KeyCache, SqlPrincipalStore
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
 from hub.domain.areas import DEFAULT, AreaBook
+from hub.pipeline.egress import FeedEgress
 from hub.pipeline.relay import OutboxRelay
 from hub.pipeline.ticker import Ticker
 from hub.services.admin import Administration
@@ -123,6 +124,15 @@ def clock_ticker(services: Services) -> Ticker | None:
         return None
     topic = services.settings.topic(topics.EVENTS)
     return Ticker(services.engine, topic, services.settings.clock_check_seconds, relay.wake)
+
+
+def feed_egress(services: Services) -> FeedEgress | None:
+    """The Kafka egress of the agencies' feeds runs beside the relay, for the agencies the
+    settings name (HUB_EGRESS_AGENCIES)."""
+    agencies = services.settings.egress_agency_ids
+    if services.relay is None or not agencies:
+        return None
+    return FeedEgress(services, agencies, services.settings.egress_poll_seconds)
 
 
 def kafka_ingress(services: Services) -> KafkaIngress:

@@ -196,6 +196,15 @@ class Settings(BaseSettings):
         "(alerts raised by rule, alert latency, Kafka-direct ingress outcomes); 0 = none. "
         "The API serves its own at GET /metrics on its port.",
     )
+    egress_agencies: str = Field(
+        "",
+        description="Agency ids, comma-separated, whose feed the API also publishes to Kafka "
+        "(hub.out.<agency>.v1, docs/feed.md); empty: none. Every agency can read its feed at "
+        "GET /v1/feed.",
+    )
+    egress_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the Kafka egress looks for new feed items."
+    )
     embedded_broker: bool = Field(
         False,
         description="Set by the hub itself for its children when it runs the embedded broker "
@@ -231,6 +240,10 @@ class Settings(BaseSettings):
     def name_resolvers(self) -> frozenset[str]:
         """HUB_IG_NAME_RESOLVERS as a set of login names."""
         return frozenset(n.strip() for n in self.ig_name_resolvers.split(",") if n.strip())
+
+    @property
+    def egress_agency_ids(self) -> list[str]:
+        return [a.strip() for a in self.egress_agencies.split(",") if a.strip()]
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

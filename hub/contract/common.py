@@ -116,6 +116,17 @@ class Subject(Strict):
     postcode: Annotated[str, Field(max_length=10)] | None = Field(
         None, description="with name and date of birth, finds possible matches (never merged alone)"
     )
+    school: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None,
+        description="a child's school, by its agency id in the hub: Operation Encompass tells "
+        "that school (role child only)",
+    )
+
+    @model_validator(mode="after")
+    def _school_for_a_child(self) -> Subject:
+        if self.school is not None and self.role != Role.child:
+            raise ValueError("only a child names a school: leave out 'school' for this role")
+        return self
 
 
 Subjects = Annotated[list[Subject], Field(min_length=1, max_length=20)]

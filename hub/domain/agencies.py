@@ -12,6 +12,8 @@ class AgencyType:
     name: str
     label: str
     may_send: frozenset[str]
+    # referral destinations (referral.made ``to``) an agency of this type is the service for
+    receives: frozenset[str] = frozenset()
 
 
 def load_agency_types(text: str | None = None) -> dict[str, AgencyType]:
@@ -20,7 +22,12 @@ def load_agency_types(text: str | None = None) -> dict[str, AgencyType]:
         text = resources.files("hub.data").joinpath("agency_types.toml").read_text("utf-8")
     table = tomllib.loads(text)
     return {
-        name: AgencyType(name, str(entry["label"]), frozenset(entry["may_send"]))
+        name: AgencyType(
+            name,
+            str(entry["label"]),
+            frozenset(entry["may_send"]),
+            frozenset(entry.get("receives", ())),
+        )
         for name, entry in table.items()
     }
 

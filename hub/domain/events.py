@@ -47,6 +47,7 @@ class SubjectRef:
     weak: str | None = None
     # name and date of birth, sealed (hub/adapters/crypto/vault.py)
     sealed: dict[str, str] | Unsealed | None = None
+    school: str | None = None  # a child's school, by agency id (Operation Encompass)
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
@@ -60,11 +61,16 @@ class SubjectRef:
             body["weak"] = self.weak
         if self.sealed:
             body["sealed"] = self.sealed
+        if self.school:
+            body["school"] = self.school
         return body
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SubjectRef:
-        return cls(d["token"], d["role"], tuple(d.get("ids", ())), d.get("weak"), d.get("sealed"))
+        return cls(
+            d["token"], d["role"], tuple(d.get("ids", ())), d.get("weak"), d.get("sealed"),
+            d.get("school"),
+        )  # fmt: skip
 
 
 # Events naming nobody (clock ticks) are keyed and sealed under this.

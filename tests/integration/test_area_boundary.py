@@ -37,6 +37,9 @@ EXEMPT = {
             "anomalies",
         )
     },
+    ("GET", "/v1/feed"): "agency systems only (people, Marac roles included, get 403); what "
+    "reaches an agency is routed to it (owner, involved, listed in the family's area), "
+    "tests/integration/test_feed.py",
     # The IG officer's pages: IG officers are bound to no area, Marac roles are refused
     # (tests/integration/test_web_ig_pages.py audits each refusal).
     **{

@@ -169,6 +169,8 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         kafka_sasl_username="hub-api",
         kafka_sasl_password_file=tmp_path / "kafka-password",
         ig_name_resolvers="IG Example,IG Other",
+        egress_agencies="TEST-POLICE-A,TEST-HOUSING-A",
+        egress_poll_seconds=0.5,
     )
 
 

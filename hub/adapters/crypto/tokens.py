@@ -60,5 +60,7 @@ class Tokeniser:
             strong = self.strong_tokens(s.identifiers)
             token = strong[0] if strong else self.subject_token(s.identifiers, agency_id)
             others = strong if len(strong) > 1 else ()
-            refs.append(SubjectRef(token, s.role.value, others, self.weak_token(s)))
+            refs.append(
+                SubjectRef(token, s.role.value, others, self.weak_token(s), school=s.school)
+            )
         return tuple(refs)

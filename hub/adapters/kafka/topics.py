@@ -41,6 +41,16 @@ def ensure_topics(
 ) -> None:
     """Create the hub's topics if missing (idempotent), retrying every 0.2 s while the broker
     warms up, for at most ``timeout`` seconds (then its last error is raised)."""
+    ensure_named_topics(settings, hub_topics(settings), timeout, sleep)
+
+
+def ensure_named_topics(
+    settings: Settings,
+    wanted: dict[str, int],
+    timeout: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Create these topics (name: partitions) if missing, as ensure_topics does."""
     retrying = Retrying(
         retry=retry_if_exception_type(KafkaError),
         stop=stop_after_delay(timeout),
@@ -52,10 +62,10 @@ def ensure_topics(
         sleep=sleep,
         reraise=True,
     )
-    retrying(_create_missing_topics, settings)
+    retrying(_create_missing_topics, settings, wanted)
 
 
-def _create_missing_topics(settings: Settings) -> None:
+def _create_missing_topics(settings: Settings, topics: dict[str, int]) -> None:
     admin = KafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap,
         client_id="hub-admin",
@@ -65,7 +75,7 @@ def _create_missing_topics(settings: Settings) -> None:
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(name, partitions, 1)
-            for name, partitions in hub_topics(settings).items()
+            for name, partitions in topics.items()
             if name not in existing
         ]
         if wanted:

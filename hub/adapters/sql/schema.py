@@ -293,6 +293,16 @@ failed_events = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
 )
 
+# Where each agency's Kafka egress (hub.out.<agency>.v1, hub/pipeline/egress.py) has got to in
+# its feed: the feed's cursor after the last page published, so a restart resumes there.
+feed_egress = Table(
+    "feed_egress",
+    metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("cursor", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 # The IG index of the audit log (hub/adapters/sql/audit_index.py): one row per audit record
 # with the columns an IG officer searches by, so a search reads an index, not the whole log.
 # Derived, never the record: written in the same transaction as each record, back-filled at

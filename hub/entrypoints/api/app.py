@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from hub.adapters.metrics import LagCollector
 from hub.adapters.sql.logins import SqlLoginStore
-from hub.bootstrap import Services, build_services, clock_ticker
+from hub.bootstrap import Services, build_services, clock_ticker, feed_egress
 from hub.entrypoints.api import (
     agenda,
     alert_actions,
@@ -20,6 +20,7 @@ from hub.entrypoints.api import (
     alerts,
     events,
     families,
+    feed,
     health,
     identity,
     ig,
@@ -41,7 +42,7 @@ __all__ = ["create_app"]
 
 ROUTERS = (
     events, alerts, alert_stream, alert_actions, agenda, subjects, requests, ig, identity,
-    families, reports,
+    families, reports, feed,
 )  # fmt: skip
 
 
@@ -59,9 +60,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         task = asyncio.create_task(services.relay.run()) if services.relay else None
         ticker = clock_ticker(services)
         ticking = asyncio.create_task(ticker.run()) if ticker else None
+        egress = feed_egress(services)
+        publishing = asyncio.create_task(egress.run()) if egress else None
         try:
             yield
         finally:
+            if egress is not None and publishing is not None:
+                egress.stop()
+                await publishing
             if ticker is not None and ticking is not None:
                 ticker.stop()
                 await ticking
