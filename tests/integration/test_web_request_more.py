@@ -7,38 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
 
 from hub.adapters.crypto.tokens import Tokeniser
 from hub.adapters.memory import InMemoryAuditLog
 from hub.adapters.sql.families import family_id_of_token
 from hub.adapters.sql.logins import SqlLoginStore
-from hub.bootstrap import build_services
 from hub.contract.examples import EXAMPLES
-from hub.entrypoints.api.app import create_app
-from hub.settings import Settings
-from tests.integration.test_web_security import PASSWORD, Clock, Web
+from tests.integration import test_web_security
+from tests.integration.test_web_security import PASSWORD, Web
 from tests.processing import process_stored
 
+# the same logged-out web client and audit log as the security tests (pytest fixtures)
+audit_log, web = test_web_security.audit_log, test_web_security.web
+
 REQUEST_LINK = re.compile(r'href="(/families/[^"]+/request/([0-9a-f-]{36}))"')
-
-
-@pytest.fixture
-def audit_log() -> InMemoryAuditLog:
-    return InMemoryAuditLog()
-
-
-@pytest.fixture
-def web(tmp_path: Path, audit_log: InMemoryAuditLog) -> Iterator[Web]:
-    settings = Settings(data_dir=tmp_path)
-    app = create_app(settings, build_services(settings, audit=audit_log))
-    app.state.web.clock = Clock()
-    with TestClient(app) as client:
-        yield Web(client, app.state.services, app.state.web.clock)
 
 
 def incident_family(web: Web) -> tuple[str, str]:
