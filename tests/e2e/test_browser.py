@@ -134,6 +134,20 @@ def test_a_chair_sees_an_alert_arrive_live_and_opens_the_family(
     accessible(page)
     page.screenshot(path=str(shots / "family.png"), full_page=True)
 
+    # Dismissing an alert asks why (the error summary), then says it is done; both pass axe
+    page.goto(f"{base}/alerts")
+    page.locator(high).first.locator("a:has-text('Dismiss')").click()
+    page.wait_for_selector("#reason")
+    accessible(page)
+    page.click("button:has-text('Dismiss alert')")
+    assert page.locator(".govuk-error-summary, #reason-error").count() >= 1
+    accessible(page)
+    page.fill("#reason", "TEST: already heard at Marac this month")
+    page.click("button:has-text('Dismiss alert')")
+    page.wait_for_url(f"{base}/alerts?done=dismiss")
+    assert "Alert dismissed" in page.locator(".govuk-notification-banner").inner_text()
+    accessible(page)
+
     # The identity review and the reports, reached from the menu, pass axe-core too
     for label, path in (("Identity review", "/identity"), ("Repeat report", "/reports/repeat")):
         page.click(f"#navigation a:has-text('{label}')")
