@@ -172,7 +172,7 @@ def _view(
             m["names"] = {t: names[t] for t in m["tokens"] if t in names}
     return FamilyOut(
         family_id=p.family_id, members=members, relations=views["relations"],
-        timeline=[_entry_out(e) for e in visible.timeline], involvement=seen.involvement,
+        timeline=[_entry_out(e) for e in views["timeline"]], involvement=seen.involvement,
         risk=views["risk"], markers=views["markers"], needs=views["needs"],
         agencies=views["agencies"], marac=views["marac"], cases=views["cases"],
         alerts=views["alerts"],
@@ -182,8 +182,9 @@ def _view(
     )  # fmt: skip
 
 
-def _entry_out(e: Entry) -> dict[str, Any]:
-    out = e.to_dict()
+def _entry_out(e: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry as the view shows it (the projection's dict of it, built once)."""
+    out = dict(e)
     out.pop("recorded_at", None)  # when the hub learnt it: not the reader's business
     return out
 

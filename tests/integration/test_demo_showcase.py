@@ -5,6 +5,7 @@ projected in-process, and read through the page (same policy point and audit).""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from hub.adapters.memory import InMemoryAuditLog
 from hub.adapters.sql.families import family_id_of_token
 from hub.bootstrap import build_services
 from hub.entrypoints.api.app import create_app
+from hub.entrypoints.web import family as family_page
 from hub.settings import Settings
 from producers.simulator import DEMO_AGENCIES, showcase_family, showcase_story
 from tests.integration.test_web_security import Clock, Web
@@ -33,7 +35,8 @@ def web(tmp_path: Path) -> Iterator[Web]:
         yield Web(client, app.state.services, app.state.web.clock)
 
 
-def test_the_showcase_family_shows_five_people_a_repeat_and_a_downgrade(web: Web) -> None:
+def showcase(web: Web) -> str:
+    """The showcase story sent, linked and projected; the family id, with a chair logged in."""
     keys = {
         name: web.services.principals.add(name, "agency_system", kind, name)[1]
         for name, kind in DEMO_AGENCIES.items()
@@ -52,6 +55,12 @@ def test_the_showcase_family_shows_five_people_a_repeat_and_a_downgrade(web: Web
     assert family is not None
     web.person("chair-showcase")
     web.log_in("chair-showcase")
+    return family
+
+
+def test_the_showcase_family_shows_five_people_a_repeat_and_a_downgrade(web: Web) -> None:
+    family = showcase(web)
+    f = showcase_family()
     page = web.client.get(f"/families/{family}")
     assert page.status_code == 200, page.text
 
@@ -72,3 +81,32 @@ def test_the_showcase_family_shows_five_people_a_repeat_and_a_downgrade(web: Web
     assert agenda.status_code == 200, agenda.text
     [case] = [c for c in agenda.json()["cases"] if c["family_id"] == family]
     assert case["repeat"] is True
+
+
+ROW_TIME = re.compile(r'<tr class="govuk-table__row"><td class="govuk-table__cell">([^<]+)</td>')
+
+
+def test_the_timeline_pages_newest_first_keeping_the_filter(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family = showcase(web)
+    everything = web.client.get(f"/families/{family}").text
+    table = everything.split('id="timeline-table"')[1].split("</table>")[0]
+    whole = ROW_TIME.findall(table)
+    monkeypatch.setattr(family_page, "TIMELINE_PAGE", 4)
+    seen: list[str] = []
+    url: str | None = f"/families/{family}"
+    while url is not None:
+        page = web.client.get(url)
+        assert page.status_code == 200
+        part = page.text.split('id="timeline-table"')[1].split("</table>")[0]
+        rows = ROW_TIME.findall(part)
+        assert 0 < len(rows) <= 4
+        seen += rows
+        older = re.search(
+            r'href="([^"]+)" rel="next"', page.text.split("Pages of the timeline")[-1]
+        )
+        url = f"/families/{family}" + html.unescape(older.group(1)) if older else None
+    assert seen == whole and len(whole) > 8  # every entry once, in the same order
+    police = web.client.get(f"/families/{family}", params={"agency": "TEST-POLICE-A", "page": 2})
+    assert "agency=TEST-POLICE-A&amp;page=1" in police.text  # the newer link keeps the filter

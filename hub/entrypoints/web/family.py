@@ -6,8 +6,10 @@ hub.services.families.family_view: the same screening through the policy point a
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from consent.policy import MARAC_ROLES
@@ -26,13 +28,36 @@ router = APIRouter(include_in_schema=False, dependencies=[THROUGH_POLICY_POINT])
 
 PURPOSE = Purpose.marac_case_preparation.value
 HUB_ID = Path(pattern=r"^[0-9a-f-]{36}$")
+TIMELINE_PAGE = 100  # timeline entries a page shows, newest first; older ones a link away
+
+
+def _timeline_page(
+    entries: list[dict[str, Any]], raw: str | None, keep: dict[str, str]
+) -> dict[str, Any]:
+    """One page of the (filtered) timeline, with links to newer and older entries."""
+    pages = max(1, -(-len(entries) // TIMELINE_PAGE))
+    number = min(int(raw), pages) if raw and raw.isdigit() and int(raw) > 0 else 1
+    kept = {k: v for k, v in keep.items() if v}
+
+    def href(n: int) -> str:
+        return "?" + urlencode({**kept, "page": n}) + "#timeline"
+
+    return {
+        "timeline": entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE],
+        "timeline_page": TIMELINE_PAGE,
+        "timeline_paging": {
+            "number": number, "pages": pages, "total": len(entries),
+            "newer": href(number - 1) if number > 1 else None,
+            "older": href(number + 1) if number < pages else None,
+        },
+    }  # fmt: skip
 
 
 @router.get("/families/{family_id}", response_class=HTMLResponse)
 async def family_page(
     request: Request, session: SessionDep, services: ServicesDep,
     family_id: str = Path(pattern=FAMILY_ID), agency: str | None = None,
-    type: str | None = None,
+    type: str | None = None, page_number: str | None = Query(None, alias="page"),
 ) -> Response:  # fmt: skip
     try:
         found = await call_service(family_view, services, session.principal, PURPOSE, family_id)
@@ -65,7 +90,8 @@ async def family_page(
         risks=risk_histories(found.timeline),
         cases=[(c, support_rows(c)) for c in found.cases],
         reasons=REASON_WORDS, outcomes=OUTCOME_WORDS,
-        timeline=filter_timeline(found.timeline, agency, type),
+        **_timeline_page(filter_timeline(found.timeline, agency, type), page_number,
+                         {"agency": agency or "", "type": type or ""}),
         agencies_seen=sorted({e["agency_id"] for e in found.timeline}),
         types_seen=sorted({e["type"] for e in found.timeline}),
         agency=agency or "", type=type or "", alerts=alerts,
