@@ -39,7 +39,10 @@ def test_a_librdkafka_producer_sends_to_kafka_direct_ingress(hub: RunningHub) ->
     messages = [
         signed(sealed(encode(e), public), "TEST-POLICE-A", agency_key()) for e in (good, bad)
     ]
-    tampered = replace(messages[1], value=messages[1].value[:-1] + b"\x00")
+    # flip the last byte's bits (setting it to 0 changed nothing when it was already 0)
+    tampered = replace(
+        messages[1], value=messages[1].value[:-1] + bytes([messages[1].value[-1] ^ 0xFF])
+    )
 
     producer = Producer({"bootstrap.servers": s.kafka_bootstrap, "acks": "all"})
     delivered: list[str | None] = []
