@@ -17,7 +17,7 @@ from hub.domain.family.cases import OUTCOME_WORDS, REASON_WORDS
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
 from hub.entrypoints.web.family_model import filter_timeline, risk_histories, support_rows
 from hub.entrypoints.web.genogram import layout
-from hub.entrypoints.web.rendering import PageError, call_service, page
+from hub.entrypoints.web.rendering import PageError, call_service, page, pagination
 from hub.entrypoints.web.session import FormDep, SessionDep
 from hub.services.access import Purpose
 from hub.services.access_requests import request_more_of_item
@@ -38,19 +38,14 @@ def _timeline_page(
     pages = max(1, -(-len(entries) // TIMELINE_PAGE))
     number = min(int(raw), pages) if raw and raw.isdigit() and int(raw) > 0 else 1
     kept = {k: v for k, v in keep.items() if v}
-
-    def href(n: int) -> str:
-        return "?" + urlencode({**kept, "page": n}) + "#timeline"
-
+    paging = pagination(
+        number, len(entries), TIMELINE_PAGE,
+        lambda n: "?" + urlencode({**kept, "page": n}) + "#timeline",
+    )  # fmt: skip
     return {
-        "timeline": entries[(number - 1) * TIMELINE_PAGE : number * TIMELINE_PAGE],
-        "timeline_page": TIMELINE_PAGE,
-        "timeline_paging": {
-            "number": number, "pages": pages, "total": len(entries),
-            "newer": href(number - 1) if number > 1 else None,
-            "older": href(number + 1) if number < pages else None,
-        },
-    }  # fmt: skip
+        "timeline": entries[paging["first"] - 1 : paging["last"]],
+        "timeline_paging": paging,
+    }
 
 
 @router.get("/families/{family_id}", response_class=HTMLResponse)

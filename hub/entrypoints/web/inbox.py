@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from hub.adapters.sql.alerts import current_revision
 from hub.entrypoints.shared import PAGE, THROUGH_POLICY_POINT, ServicesDep, alert_events
-from hub.entrypoints.web.rendering import PageError, call_service, page
+from hub.entrypoints.web.rendering import PageError, call_service, page, pagination
 from hub.entrypoints.web.session import FormDep, SessionDep, start_page
 from hub.services.access import Purpose, marac_only
 from hub.services.alert_decisions import decide
@@ -100,19 +100,11 @@ async def inbox(request: Request, session: SessionDep, services: ServicesDep) ->
 
 
 def _paging(params: dict[str, str], number: int, total: int) -> dict[str, Any]:
-    """GOV.UK pagination: links to the previous and next pages, keeping the filters."""
-    pages = max(1, -(-total // PER_PAGE))
+    """The inbox's pages, each link keeping the filters."""
     keep = {k: v for k, v in params.items() if k in ("rule", "status", "from", "to") and v}
-
-    def href(n: int) -> str:
-        return "/alerts?" + urlencode({**keep, "page": n})
-
-    return {
-        "number": number, "pages": pages, "total": total,
-        "first": (number - 1) * PER_PAGE + 1, "last": min(number * PER_PAGE, total),
-        "previous": href(number - 1) if number > 1 else None,
-        "next": href(number + 1) if number < pages else None,
-    }  # fmt: skip
+    return pagination(
+        number, total, PER_PAGE, lambda n: "/alerts?" + urlencode({**keep, "page": n})
+    )
 
 
 @router.get("/alerts/stream")

@@ -76,6 +76,20 @@ templates.env.globals["risk_tag"] = risk_tag
 templates.env.globals["status_tag"] = status_tag
 
 
+def pagination(
+    number: int, total: int, per_page: int, href: Callable[[int], str]
+) -> dict[str, Any]:
+    """GOV.UK pagination of `total` items, `per_page` a page: where page `number` starts and
+    ends, and links (by `href`) to the previous and next pages, None at either end."""
+    pages = max(1, -(-total // per_page))
+    return {
+        "number": number, "pages": pages, "total": total,
+        "first": (number - 1) * per_page + 1, "last": min(number * per_page, total),
+        "previous": href(number - 1) if number > 1 else None,
+        "next": href(number + 1) if number < pages else None,
+    }  # fmt: skip
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page; the layout reads the session (who, CSRF token) from request.state."""
     session = getattr(request.state, "web_session", None)
