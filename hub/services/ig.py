@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from audit.chain import ChainedRecord, VerifyResult
 from audit.checkpoint import Checkpoint, public_key_pem
 from audit.fhir import to_bundle
@@ -148,6 +150,10 @@ def public_key(ctx: IgContext) -> str | None:
     return None if signer is None else public_key_pem(signer.public_key)
 
 
+# records read per step of a verify-now run: each step moves the progress bar
+VERIFY_BATCH = 5000
+
+
 @dataclass
 class VerifyRun:
     run_id: str
@@ -214,14 +220,22 @@ class Integrity:
         try:
             signer = load_signer(signing_key_path(ctx.settings))
             key = None if signer is None else signer.public_key
-            # checkpoints at or below the head read at the start, as SqlAuditStore.verify
-            checkpoints = [c for c in store.checkpoints() if c.tree_size <= run.total]
-            batches = store.record_batches(run.total, batch=5000)
-            run.result = verify_log(_counted(batches, run), checkpoints, key, run.head)
+            run.result = verify_counted(store, run, key)
         except Exception as exc:  # reported on the page; the run must end either way
             run.error = f"verification could not run: {exc}"
         run.finished_at = datetime.now(UTC)
         self.last = run
+
+
+def verify_counted(
+    store: SqlAuditStore, run: VerifyRun, key: Ed25519PublicKey | None
+) -> VerifyResult:
+    """Verify the log up to the run's head, counting records into ``run.done`` batch by batch
+    (the progress bar reads it; bench.audit measures how often it moves on 1,000,000 records)."""
+    # checkpoints at or below the head read at the start, as SqlAuditStore.verify
+    checkpoints = [c for c in store.checkpoints() if c.tree_size <= run.total]
+    batches = store.record_batches(run.total, batch=VERIFY_BATCH)
+    return verify_log(_counted(batches, run), checkpoints, key, run.head)
 
 
 def _counted(batches: Iterator[Sequence[ChainedRecord]], run: VerifyRun) -> Iterator[Any]:
