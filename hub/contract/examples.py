@@ -96,6 +96,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "assessor_role": "idva",
             "professional_judgement": False,
             "victim_view": "high",
+            "victim_age": 34,
         },
     ),
     "contact.attempted": _event(

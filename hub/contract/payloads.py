@@ -156,6 +156,13 @@ class DashRiskAssessmentData(EventData):
         "routes to the community Idva, high asks for Marac); absent means high",
     )
     victim_view: Literal["high", "medium", "standard", "not_known"] = "not_known"
+    # Marac and the community Idva service are for victims 16 or over. The date of birth is
+    # sealed with the identity, so the rules cannot read it: the assessor says the age here.
+    victim_age: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        default=None,
+        description="The victim's age in whole years on the day of the assessment, where "
+        "known: under 16 points the case to children's safeguarding instead of Marac",
+    )
 
     @field_validator("subjects")
     @classmethod

@@ -90,7 +90,7 @@ REVOKE = _named_change(
 RESET = _named_change(
     "reset_password",
     "{name}'s temporary password, shown once (give it to them in person or by a trusted "
-    "channel; it clears a lock-out):",
+    "channel; it clears a lock-out, and they choose their own when they log in with it):",
     shows_secret=True,
 )
 DISABLE = _named_change(

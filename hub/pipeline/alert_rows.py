@@ -13,6 +13,7 @@ behind that no rebuild makes again; with it the alerts of a family are always ex
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
@@ -56,7 +57,8 @@ def alert_content(a: Alert, status: Any) -> dict[str, Any]:
     }
 
 
-def _comparable(row: dict[str, Any]) -> dict[str, Any]:
+def comparable(row: dict[str, Any]) -> dict[str, Any]:
+    """An alert row's content (ALERT_CONTENT), its moments in UTC: equal when unchanged."""
     return {
         k: (as_utc(v) if isinstance(v, datetime) else v)
         for k, v in row.items()
@@ -90,8 +92,8 @@ def upsert_alerts_many(
     existing: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), CHUNK):
         for r in conn.execute(select(alerts).where(alerts.c.alert_id.in_(ids[i : i + CHUNK]))):
-            existing[r.alert_id] = _comparable(dict(r._mapping))
-    changes = [(a, c) for a, c in latest.items() if existing.get(a) != _comparable(c)]
+            existing[r.alert_id] = comparable(dict(r._mapping))
+    changes = [(a, c) for a, c in latest.items() if existing.get(a) != comparable(c)]
     if not changes:
         return []
     first = take_revisions(conn, len(changes))
@@ -153,3 +155,54 @@ def take_revisions(conn: Connection, n: int) -> int:
         conn.execute(insert(counters).values(name="alert_revision", value=n))
         top = n
     return int(top) - n + 1
+
+
+# What a rebuild keeps of an alert it finds again: (content digest, revision, raised_at,
+# updated_at). Only a digest of the content is held, so keeping costs little per alert.
+Kept = dict[str, tuple[str, int, datetime, datetime]]
+
+
+def _digest(row: dict[str, Any]) -> str:
+    body = json.dumps(comparable(row), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def alerts_kept(conn: Connection) -> Kept:
+    """The stored alerts, by id, as ``keep_revisions`` needs them after a rebuild."""
+    rows = conn.execute(select(alerts).execution_options(yield_per=10_000))
+    return {
+        r.alert_id: (_digest(dict(r._mapping)), r.revision, r.raised_at, r.updated_at) for r in rows
+    }
+
+
+def keep_revisions(conn: Connection, kept: Kept) -> int:
+    """Give each rebuilt alert back its revision and moments when its content is unchanged
+    (and its first raising when it changed), so a rebuild renumbers nothing that did not
+    change: readers that follow revisions (the inbox stream, the agencies' feeds and their
+    Kafka egress) are not told again of what they were told. Returns how many kept theirs."""
+    same, raised = [], []
+    for r in conn.execute(select(alerts).execution_options(yield_per=10_000)):
+        old = kept.get(r.alert_id)
+        if old is None:
+            continue
+        digest, revision, raised_at, updated_at = old
+        if digest == _digest(dict(r._mapping)):
+            same.append({"k_id": r.alert_id, "k_rev": revision, "k_raised": raised_at,
+                         "k_updated": updated_at})  # fmt: skip
+        else:
+            raised.append({"k_id": r.alert_id, "k_raised": raised_at})
+    where = alerts.c.alert_id == bindparam("k_id")
+    for i in range(0, len(same), CHUNK):
+        conn.execute(
+            update(alerts).where(where).values(
+                revision=bindparam("k_rev"), raised_at=bindparam("k_raised"),
+                updated_at=bindparam("k_updated"),
+            ),
+            same[i : i + CHUNK],
+        )  # fmt: skip
+    for i in range(0, len(raised), CHUNK):
+        conn.execute(
+            update(alerts).where(where).values(raised_at=bindparam("k_raised")),
+            raised[i : i + CHUNK],
+        )
+    return len(same)

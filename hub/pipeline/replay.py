@@ -5,7 +5,10 @@
   event in store order (persons, families, possible matches, the vault), then each family is
   folded from its events, read in one pass sorted by family, and the rules run once over each
   whole projection with the final clock. Rules depend only on a family's events and the
-  clock, so the same projections and alerts (same ids, same content) come back.
+  clock, so the same projections and alerts (same ids, same content) come back. An alert
+  that comes back unchanged keeps its revision (and when it was raised and updated): readers
+  that follow revisions (the inbox stream, the agencies' feeds and their Kafka egress) are
+  told again only of what changed, so no agency is told twice.
 - ``state_digest`` hashes the derived tables without wall-clock moments (when an alert was
   raised or updated, its revision counter), so live and rebuilt states can be compared. It
   includes the events set apart (failed_events not resolved: hub id, family, error type),
@@ -52,7 +55,7 @@ from hub.domain.areas import AreaBook
 from hub.domain.events import CanonicalEvent
 from hub.domain.family import FamilyProjection, alert_status
 from hub.domain.internal import CLOCK_TICKED
-from hub.pipeline.alert_rows import alert_content, take_revisions
+from hub.pipeline.alert_rows import alert_content, alerts_kept, keep_revisions, take_revisions
 from hub.pipeline.isolation import Unsettled, describe, is_infrastructure, isolate
 from hub.pipeline.linking import Linker
 from hub.pipeline.projector import CONSUMER as PROJECTOR
@@ -81,6 +84,7 @@ def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult
     linker = Linker(engine)
     n, after = 0, 0
     with engine.begin() as conn:
+        kept = alerts_kept(conn)
         for table in DERIVED:
             conn.execute(delete(table))
         ticks: list[datetime] = []
@@ -94,6 +98,7 @@ def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult
         final_clock = advance_clock(conn, ticks)
         families, failures = _project_all(conn, areas, final_clock)
         _settle_failures(conn, failures)
+        keep_revisions(conn, kept)
         raised = conn.execute(select(func.count()).select_from(alerts)).scalar()
     failing = len({f.hub_id for f in failures})
     return ReplayResult(n, families, int(raised or 0), time.perf_counter() - started, failing)

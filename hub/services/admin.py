@@ -34,11 +34,11 @@ from hub.contract import signing
 from hub.domain.agencies import AgencyType
 from hub.services.access import REFUSED
 from hub.services.errors import Conflict, Forbidden, NotFound, Unusable
+from hub.services.logins import MIN_PASSWORD
 from hub.services.ports import AuditLog
 
 PURPOSE = "hub_administration"
 CHANGED, FAILED = "changed", "failed"
-MIN_PASSWORD = 12
 _AGENCY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 T = TypeVar("T")
 
@@ -208,10 +208,10 @@ class Administration:
 
     def add_person(
         self, actor: Principal, name: str, role: str, agency: str | None, area: str | None,
-        reason: str, password: str | None = None,
+        reason: str, password: str | None = None, temporary: bool = False,
     ) -> tuple[Principal, str]:  # fmt: skip
         """Register a person: their API key is returned (shown once); with a password they
-        can log in to the pages."""
+        can log in to the pages (a temporary one they must change first)."""
         action = "admin add person"
         self.require_admin(actor, action)
         name, reason = name.strip(), checked_reason(reason)
@@ -233,20 +233,24 @@ class Administration:
         fields = ["api_key", "role"] + (["password"] if password else [])
         added = change.make(fields, self.principals.add, name, "person", role, agency, area)
         if password is not None:
-            self.logins.set_password(name, password)
+            self.logins.set_password(name, password, temporary)
         return added
 
-    def set_password(self, actor: Principal, name: str, password: str, reason: str) -> None:
-        """Give a person a password they chose (the operator types it); clears a lock-out."""
+    def set_password(
+        self, actor: Principal, name: str, password: str, reason: str, temporary: bool = False
+    ) -> None:
+        """Give a person a password they chose (the operator types it), or a temporary one
+        they must change before any page works; clears a lock-out."""
         change = self._target(actor, "admin set password", name, "person", reason)
         if len(password) < MIN_PASSWORD:
             raise invalid("password", f"Choose a password of at least {MIN_PASSWORD} characters")
-        change.make(["password"], self.logins.set_password, name, password)
+        change.make(["password"], self.logins.set_password, name, password, temporary)
 
     def reset_password(self, actor: Principal, name: str, reason: str) -> str:
-        """A new temporary password for the person (shown once); clears a lock-out."""
+        """A new temporary password for the person (shown once), to be changed at their next
+        login; clears a lock-out."""
         password = temporary_password()
-        self.set_password(actor, name, password, reason)
+        self.set_password(actor, name, password, reason, temporary=True)
         return password
 
     def disable_person(self, actor: Principal, name: str, reason: str) -> None:

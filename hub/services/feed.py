@@ -5,9 +5,11 @@ The cursor is ``f1.<event seq>.<alert revision>``: items from stored events (act
 hearings, cases listed for Marac) follow the store's order, read only as far as the
 projector has settled it (hub/adapters/sql/feed.py); notices follow the alerts' revisions,
 as the live alert stream does. An item is told again when it changes (an action moved on,
-an alert updated), with the same ``item_id`` and a new ``version``; a replay of the store
-tells notices again. Every item is decided on its source events for the purpose
-``safeguarding_follow_up``: one the policy does not share in full is withheld (counted).
+an alert updated), with the same ``item_id`` and a new ``version``. Both parts survive a
+replay of the store: events keep their seq, and an alert the replay finds unchanged keeps its
+revision (hub.pipeline.replay), so nothing is told again. Every item is decided on its
+source events for the purpose ``safeguarding_follow_up``: one the policy does not share in
+full is withheld (counted).
 """
 
 from __future__ import annotations

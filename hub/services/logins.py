@@ -6,6 +6,8 @@
 - An unknown name, a wrong password and a login without a password get the same message, so
   the page does not tell which names exist; a locked login says it is locked and until when.
 - A session ends at logout, after ``idle`` without a request, or ``lifetime`` after login.
+- A temporary password (one an administrator made) must be changed before any other page
+  works: the session says so (``must_change_password``), and ``change_password`` clears it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class WebSession:
     principal: Principal
     session_hash: str
     csrf_token: str
+    must_change_password: bool = False  # logged in with a temporary password
 
     def csrf_ok(self, sent: str | None) -> bool:
         return sent is not None and hmac.compare_digest(sent.encode(), self.csrf_token.encode())
@@ -110,8 +113,51 @@ def current_session(
             store.end_session(s.session_hash, now)
         return None
     store.touch(s.session_hash, now)
-    return WebSession(s.principal, s.session_hash, s.csrf_token)
+    return WebSession(s.principal, s.session_hash, s.csrf_token, s.must_change)
 
 
 def log_out(store: SqlLoginStore, session: WebSession, now: datetime) -> None:
     store.end_session(session.session_hash, now)
+
+
+MIN_PASSWORD = 12
+
+
+class PasswordRefused(Exception):
+    """The new password was not set; ``errors`` say which field to fix and how."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+def change_password(
+    store: SqlLoginStore, session: WebSession, current: str, new: str, again: str
+) -> None:
+    """The person sets their own password, giving the one they logged in with; a temporary
+    password is then no longer one. PasswordRefused names each field to fix."""
+    errors = []
+    if not current:
+        errors.append({"field": "current", "message": "Enter the password you logged in with"})
+    elif not password_matches(store.password_hash_of(session.principal.principal_id), current):
+        errors.append({"field": "current", "message": "The password you logged in with is "
+                       "not right: enter it as you typed it to log in"})  # fmt: skip
+    if len(new) < MIN_PASSWORD:
+        errors.append(
+            {
+                "field": "password",
+                "message": f"Choose a password of at least {MIN_PASSWORD} characters",
+            }
+        )
+    elif new == current:
+        errors.append(
+            {
+                "field": "password",
+                "message": "Choose a new password, not the one you logged in with",
+            }
+        )
+    if not errors and again != new:
+        errors.append({"field": "again", "message": "Type the same new password twice"})
+    if errors:
+        raise PasswordRefused(errors)
+    store.change_own_password(session.principal.principal_id, new)

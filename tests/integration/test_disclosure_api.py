@@ -27,6 +27,9 @@ NOT_PERSONAL = {
     ("GET", "/login"): "the login form",
     ("POST", "/login"): "answers with a session cookie or the login form's errors",
     ("POST", "/logout"): "ends the session",
+    ("GET", "/account/password"): "the form for a person's own new password",
+    ("POST", "/account/password"): "sets the person's own password; answers with a redirect "
+    "or the form's errors",
     ("GET", "/metrics"): "counters and gauges for the operator's Prometheus; no person's data",
     # the administrator's pages: agency systems, people, keys, rule settings and the sharing
     # policy, never a subject's data (tests/integration/test_web_admin_pages.py)

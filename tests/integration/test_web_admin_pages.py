@@ -24,6 +24,7 @@ from hub.contract import signing
 from hub.contract.examples import EXAMPLES
 from hub.domain.rules.catalogue import CATALOGUE
 from hub.entrypoints.api.app import create_app
+from hub.services.admin import Administration, operator
 from hub.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -211,7 +212,9 @@ def test_a_person_added_logs_in_with_the_password_shown_once_until_reset_or_disa
     second = shown(r, "password")
     assert web.log_in("North Chair Example", first).status_code == 401
     assert web.log_in("North Chair Example", second).status_code == 303
-    assert web.client.get("/alerts").status_code == 200
+    chosen = "a password the chair chose"
+    assert choose_password(web, second, chosen).headers["location"] == "/alerts"
+    assert web.client.get("/alerts", follow_redirects=False).status_code == 200
     chair_cookie = web.client.cookies.get("hub_session")
 
     web.log_in("Admin Example")
@@ -220,7 +223,7 @@ def test_a_person_added_logs_in_with_the_password_shown_once_until_reset_or_disa
     web.client.cookies.clear()
     web.client.cookies.set("hub_session", chair_cookie)  # the chair's session ends with it
     assert web.client.get("/alerts", follow_redirects=False).status_code == 303
-    assert web.log_in("North Chair Example", second).status_code == 401
+    assert web.log_in("North Chair Example", chosen).status_code == 401
 
     changes = [b for b in web.bodies() if b["outcome"] == "changed"]
     assert [(b["action"], b["reason"]) for b in changes] == [
@@ -230,6 +233,74 @@ def test_a_person_added_logs_in_with_the_password_shown_once_until_reset_or_disa
     ]
     log = json.dumps(web.bodies())
     assert first not in log and second not in log
+
+
+def choose_password(web: Web, current: str, new: str, again: str | None = None) -> Any:
+    """The password page's form, sent with the session's CSRF token."""
+    form = web.client.get("/account/password?next=%2Falerts")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    data = {"csrf_token": token.group(1), "current": current, "password": new,
+            "again": new if again is None else again}  # fmt: skip
+    return web.client.post("/account/password?next=%2Falerts", data=data, follow_redirects=False)
+
+
+def test_a_temporary_password_must_be_changed_before_any_other_page_works(web: Web) -> None:
+    web.log_in("Admin Example")
+    r = web.post("/admin/people", name="West Chair Example", role="marac_chair",
+                 area="TEST-AREA", agency="", reason="New chair for the west")  # fmt: skip
+    temporary = shown(r, "password")
+
+    assert web.log_in("West Chair Example", temporary).headers["location"] == "/alerts"
+    for path in ("/alerts", "/meeting", "/reports/outcomes", "/families/f_any", "/"):
+        r = web.client.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"].startswith("/account/password"), path
+    r = web.client.get("/alerts", follow_redirects=False)
+    assert r.headers["location"] == "/account/password?next=%2Falerts"  # and back after
+    form = web.client.get("/account/password")
+    assert form.status_code == 200 and "temporary password" in form.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None  # a form too is sent to the password page, and nothing done
+    r = web.client.post("/alerts/a_any/acknowledge", data={"csrf_token": token.group(1)},
+                        follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/account/password")
+
+    # each mistake is said by its field, and the password stays temporary
+    new = "west chair's own password"
+    for current, chosen, again, field in (
+        ("not the one", new, new, "current"),
+        (temporary, "too short", "too short", "password"),
+        (temporary, temporary, temporary, "password"),
+        (temporary, new, new + " typo", "again"),
+    ):
+        r = choose_password(web, current, chosen, again)
+        assert r.status_code == 400 and f'href="#{field}"' in r.text, field
+        assert 'class="govuk-error-summary"' in r.text
+        assert web.client.get("/alerts", follow_redirects=False).status_code == 303
+
+    r = choose_password(web, temporary, new)
+    assert (r.status_code, r.headers["location"]) == (303, "/alerts")
+    assert web.client.get("/alerts", follow_redirects=False).status_code == 200
+    assert web.client.get("/meeting", follow_redirects=False).status_code == 200
+    assert web.log_in("West Chair Example", temporary).status_code == 401
+    assert web.log_in("West Chair Example", new).status_code == 303
+    assert web.client.get("/alerts", follow_redirects=False).status_code == 200
+    log = json.dumps(web.bodies())
+    assert temporary not in log and new not in log
+
+
+def test_a_password_the_administrator_sets_for_a_person_is_not_temporary(web: Web) -> None:
+    # the operator types a password the person chose (hub users set-password): no change asked
+    web.services.principals.add("East Chair Example", "person", "marac_chair", None)
+    admin = Administration(web.services.engine, web.audit, web.services.key_cache,
+                           web.services.ingress.agency_types)  # fmt: skip
+    admin.set_password(operator("test"), "East Chair Example", PASSWORD, "Their own choice")
+    assert web.log_in("East Chair Example").status_code == 303
+    assert web.client.get("/alerts", follow_redirects=False).status_code == 200
+    temporary = admin.reset_password(operator("test"), "East Chair Example", "Forgotten")
+    assert web.log_in("East Chair Example", temporary).status_code == 303
+    assert web.client.get("/alerts", follow_redirects=False).status_code == 303
 
 
 def test_an_area_is_for_marac_roles_and_a_practitioner_needs_an_agency(web: Web) -> None:

@@ -68,6 +68,7 @@ def test_a_user_gets_a_temporary_password_then_is_disabled(settings, capsys) -> 
     logins = SqlLoginStore(engine)
     found = logins.login("Chair Example")
     assert found is not None and found.usable and found.password_hash is not None
+    assert found.must_change  # the web pages ask for their own password first
     assert main(["users", "disable", "Chair Example", "--reason", "left"]) == 0
     found = logins.login("Chair Example")
     assert found is not None and not found.usable

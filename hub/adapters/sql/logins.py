@@ -37,6 +37,7 @@ class LoginRecord:
     failed_logins: int
     locked_until: datetime | None
     usable: bool  # a person, not disabled, API key not revoked
+    must_change: bool = False  # a temporary password: change it before any other page
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SessionRecord:
     last_seen_at: datetime
     ended_at: datetime | None
     usable: bool
+    must_change: bool = False  # the person's password is a temporary one
 
 
 def session_hash(token: str) -> str:
@@ -66,15 +68,37 @@ class SqlLoginStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def set_password(self, name: str, password: str) -> bool:
-        """Give the person named a new password (and clear a lock-out); False if no such person."""
+    def set_password(self, name: str, password: str, temporary: bool = False) -> bool:
+        """Give the person named a new password (and clear a lock-out); a temporary one must
+        be changed before any page works. False if no such person."""
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(principals)
                 .where(principals.c.name == name, principals.c.kind == "person")
-                .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+                .values(
+                    password_hash=_hasher.hash(password),
+                    failed_logins=0,
+                    locked_until=None,
+                    password_must_change=temporary,
+                )
             ).rowcount
         return bool(done)
+
+    def change_own_password(self, principal_id: str, password: str) -> None:
+        """The person's own new password: no longer a temporary one."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(principals)
+                .where(principals.c.principal_id == principal_id)
+                .values(password_hash=_hasher.hash(password), password_must_change=False)
+            )
+
+    def password_hash_of(self, principal_id: str) -> str | None:
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(principals.c.password_hash).where(principals.c.principal_id == principal_id)
+            ).scalar()
+        return None if found is None else str(found)
 
     def login(self, name: str) -> LoginRecord | None:
         with self._engine.connect() as conn:
@@ -83,7 +107,10 @@ class SqlLoginStore:
             return None
         usable = row.kind == "person" and not row.login_disabled and row.revoked_at is None
         locked = None if row.locked_until is None else as_utc(row.locked_until)
-        return LoginRecord(_principal(row), row.password_hash, row.failed_logins, locked, usable)
+        return LoginRecord(
+            _principal(row), row.password_hash, row.failed_logins, locked, usable,
+            bool(row.password_must_change),
+        )  # fmt: skip
 
     def record_failure(self, principal_id: str, failed: int, locked_until: datetime | None) -> None:
         with self._engine.begin() as conn:
@@ -128,7 +155,7 @@ class SqlLoginStore:
         ended = None if row.ended_at is None else as_utc(row.ended_at)
         return SessionRecord(
             row.session_hash, _principal(row), row.csrf_token, as_utc(row.created_at),
-            as_utc(row.last_seen_at), ended, usable,
+            as_utc(row.last_seen_at), ended, usable, bool(row.password_must_change),
         )  # fmt: skip
 
     def touch(self, hashed: str, now: datetime) -> None:

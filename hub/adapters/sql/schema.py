@@ -72,6 +72,8 @@ principals = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("login_disabled", Boolean, nullable=False, server_default=false()),
+    # a temporary password an administrator gave: no page works until the person changes it
+    Column("password_must_change", Boolean, nullable=False, server_default=false()),
 )
 
 # A person's web session: the cookie holds a random token, the table only its SHA-256, so a

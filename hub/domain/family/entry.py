@@ -28,7 +28,9 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     EventType.MARKER_ADDED: ("marker", "since"),
     EventType.MARKER_REMOVED: ("marker", "reason"),
     EventType.REFERRAL_MADE: ("to", "professional_judgement", "consent_status"),
-    EventType.RISK_DASH: ("score", "professional_judgement", "victim_view", "assessor_role"),
+    EventType.RISK_DASH: (
+        "score", "professional_judgement", "victim_view", "assessor_role", "victim_age",
+    ),
     EventType.CONTACT_ATTEMPTED: ("method", "outcome", "safe_to_contact"),
     EventType.NEEDS_IDENTIFIED: ("needs",),
     EventType.MARAC_CASE_HEARD: (

@@ -35,14 +35,15 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     RuleInfo(
         "visible_high_risk", "Visible high risk",
         "A Dash risk assessment with dash_high_risk or more 'yes' answers: refer the case to "
-        "Marac.",
+        "Marac (for a victim a Dash states is under 16: children's safeguarding instead).",
         "Marac chair", ("dash_high_risk",),
     ),
     RuleInfo(
         "professional_judgement", "Professional judgement",
         "A referral flagged as professional judgement with its stated concern, or a Dash below "
         "the high-risk score whose assessor's judgement raised the risk to high: refer to "
-        "Marac. Judgement raising a score to medium routes to the community Idva instead.",
+        "Marac. Judgement raising a score to medium routes to the community Idva instead. A "
+        "victim a Dash states is under 16 goes to children's safeguarding, not Marac.",
         "Marac chair", ("dash_high_risk",),
     ),
     RuleInfo(
@@ -62,7 +63,7 @@ CATALOGUE: tuple[RuleInfo, ...] = (
         "medium_risk", "Medium risk",
         "A Dash score from medium_risk_min to medium_risk_max not raised to high, or a lower "
         "score the assessor's judgement raised to medium: route the case to the community "
-        "Idva service.",
+        "Idva service (from 16; a younger victim goes to children's safeguarding).",
         "Community Idva", ("medium_risk_min", "medium_risk_max"),
     ),
     RuleInfo(

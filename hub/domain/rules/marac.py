@@ -11,6 +11,7 @@ from __future__ import annotations
 from hub.contract.vocabulary import EventType
 from hub.domain.family import Entry
 from hub.domain.rules.base import Alert, Context, Point, is_da, per_cycle, union
+from hub.domain.rules.eligibility import for_16_or_over
 
 POOR_CONTACT = {"no_answer": "no answer", "not_able_to_engage": "not able to engage"}
 
@@ -27,7 +28,8 @@ def _grouped(
     for cycle, group in per_cycle(ctx, victim, points).items():
         latest = group[-1][1]
         reason = words.format(found=ctx.cites(latest), n=len(latest), window=ctx.window_words)
-        out.append(ctx.alert(rule, (victim, cycle), victim, union(group), reason, action))
+        said = for_16_or_over(ctx, victim, group[-1][0], reason, action)
+        out.append(ctx.alert(rule, (victim, cycle), victim, union(group), *said))
     return out
 
 
@@ -46,7 +48,8 @@ def visible_high_risk(ctx: Context) -> list[Alert]:
                 "'yes' answers is visible high risk"
             )
             action = "Refer to Marac: visible high risk."
-            out.append(ctx.alert("visible_high_risk", (v, cycle), v, dashes, reason, action))
+            said = for_16_or_over(ctx, v, group[-1][0], reason, action)
+            out.append(ctx.alert("visible_high_risk", (v, cycle), v, dashes, *said))
     return out
 
 
@@ -88,7 +91,8 @@ def professional_judgement(ctx: Context) -> list[Alert]:
             found = union(group)
             reason = "Professional judgement: " + "; ".join(_judgement(ctx, e) for e in found)
             action = "Refer to Marac on professional judgement."
-            out.append(ctx.alert("professional_judgement", (v, cycle), v, found, reason, action))
+            said = for_16_or_over(ctx, v, group[-1][0], reason, action)
+            out.append(ctx.alert("professional_judgement", (v, cycle), v, found, *said))
     return out
 
 
@@ -119,7 +123,10 @@ def medium_risk(ctx: Context) -> list[Alert]:
                 "Route to the community Idva service; professional judgement may raise the "
                 "risk level."
             )
-            out.append(ctx.alert("medium_risk", (v, cycle), v, found, reason, action))
+            said = for_16_or_over(
+                ctx, v, group[-1][0], reason, action, "The community Idva service"
+            )
+            out.append(ctx.alert("medium_risk", (v, cycle), v, found, *said))
     return out
 
 
@@ -205,9 +212,8 @@ def repeat_marac_case(ctx: Context) -> list[Alert]:
                 f"{ctx.window_words}: {ctx.cites(union(group))}"
             )
             action = "Refer back to Marac as a repeat case."
-            out.append(
-                ctx.alert("repeat_marac_case", (v, anchored), v, union(group), reason, action)
-            )
+            said = for_16_or_over(ctx, v, group[-1][0], reason, action)
+            out.append(ctx.alert("repeat_marac_case", (v, anchored), v, union(group), *said))
     return out
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.adapters.sql.logins import SqlLoginStore
 from hub.entrypoints.web import (
+    account,
     admin,
     admin_people,
     admin_settings,
@@ -32,7 +33,13 @@ from hub.entrypoints.web import (
     reports,
 )
 from hub.entrypoints.web.rendering import PageError, error_page, page
-from hub.entrypoints.web.session import LoginRequired, WebState, login_url
+from hub.entrypoints.web.session import (
+    LoginRequired,
+    PasswordChangeRequired,
+    WebState,
+    login_url,
+    password_url,
+)
 from hub.services.ig import Integrity
 from hub.services.logins import LoginRules
 from hub.settings import Settings, SettingsError, env_name
@@ -74,6 +81,7 @@ def install_web(
     app.mount("/govuk", StaticFiles(directory=assets), name="govuk")
     app.mount("/static/hub", StaticFiles(directory=Path(__file__).parent / "static"), name="hub")
     app.include_router(auth.router)
+    app.include_router(account.router)
     app.include_router(inbox.router)
     app.include_router(family.router)
     app.include_router(identity.router)
@@ -91,6 +99,8 @@ def install_web(
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, exc: LoginRequired) -> Response:
+        if isinstance(exc, PasswordChangeRequired):
+            return RedirectResponse(password_url(exc.back_to), status_code=303)
         return RedirectResponse(login_url(exc.back_to), status_code=303)
 
     @app.exception_handler(PageError)

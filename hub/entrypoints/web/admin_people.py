@@ -48,15 +48,15 @@ async def add_person(
     password = temporary_password()
     name = form.get("name", "").strip()
     args = (session.principal, name, form.get("role", ""), form.get("agency"),
-            form.get("area"), form.get("reason", ""), password)  # fmt: skip
+            form.get("area"), form.get("reason", ""), password, True)  # fmt: skip
     added, errors = await attempt(admin.add_person, *args)
     if added is None:
         return await _people(request, session, admin, errors, form, 400)
     return shown_once(
         request, f"{name} added",
         "Give them the temporary password in person or by a trusted channel, and the API key "
-        "only if their work needs one. The hub keeps only hashes, so this page is the only "
-        "time either is shown.",
+        "only if their work needs one. They choose their own password when they first log in. "
+        "The hub keeps only hashes, so this page is the only time either is shown.",
         [("Temporary password", "password", password), ("API key", "api-key", added[1])],
         "/admin/people",
     )  # fmt: skip
@@ -81,7 +81,8 @@ async def reset_password(
     return again or shown_once(
         request, f"New temporary password for {name}",
         "Their old password no longer works and any lock-out is cleared. Give them this "
-        "password in person or by a trusted channel: it is shown only this once.",
+        "password in person or by a trusted channel: it is shown only this once, and they "
+        "choose their own when they log in with it.",
         [("Temporary password", "password", password)], PERSON.url(name),
     )  # fmt: skip
 

@@ -27,7 +27,7 @@ from hub.services.logins import LoginRefused, log_in, log_out
 router = APIRouter(include_in_schema=False)
 
 
-def _safe_next(value: str | None, role: str = "") -> str:
+def safe_next(value: str | None, role: str = "") -> str:
     """Only a path on this site: never an open redirect to another. Else the role's home."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -75,7 +75,7 @@ async def login(request: Request, next: str | None = None) -> Response:
         )
     except LoginRefused as exc:
         return _login_page(request, next, name, [{"field": "name", "message": str(exc)}], 401)
-    response = RedirectResponse(_safe_next(next, principal.role), status_code=303)
+    response = RedirectResponse(safe_next(next, principal.role), status_code=303)
     set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

@@ -47,6 +47,16 @@ class LoginRequired(Exception):
         self.back_to = back_to
 
 
+class PasswordChangeRequired(LoginRequired):
+    """Logged in with a temporary password: every page but the password page (and logging
+    out) answers with a redirect to it, then back here."""
+
+
+PASSWORD_PAGE = "/account/password"
+# what works before a temporary password is changed
+BEFORE_PASSWORD_CHANGE = frozenset({PASSWORD_PAGE, "/logout"})
+
+
 def web_state(request: Request) -> WebState:
     state: WebState = request.app.state.web
     return state
@@ -57,9 +67,11 @@ async def web_session(request: Request) -> WebSession:
     state = web_state(request)
     token = request.cookies.get(COOKIE)
     found = await run_in_threadpool(current_session, state.store, state.rules, token, state.clock())
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if found is None:
-        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(back)
+    if found.must_change_password and request.url.path not in BEFORE_PASSWORD_CHANGE:
+        raise PasswordChangeRequired(back)
     request.state.web_session = found  # the layout shows who is logged in and the CSRF token
     return found
 
@@ -117,3 +129,9 @@ def start_page(role: str) -> str:
 
 def login_url(back_to: str) -> str:
     return "/login" if back_to in ("", "/") else f"/login?next={quote(back_to, safe='')}"
+
+
+def password_url(back_to: str) -> str:
+    if back_to in ("", "/", PASSWORD_PAGE):
+        return PASSWORD_PAGE
+    return f"{PASSWORD_PAGE}?next={quote(back_to, safe='')}"
