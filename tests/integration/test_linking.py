@@ -95,8 +95,10 @@ def test_two_families_merge_under_the_older_id_with_both_histories(
     old1 = ids_of(api, token(api, "nhs", "9990000201"))[1]
     old2 = ids_of(api, token(api, "nhs", "9990000202"))[1]
     assert old1 != old2
-    # the first perpetrator turns out to be the second victim's abuser too
-    post(api, police, b.incident(subjects=[v2, p1], time="2026-02-01T10:00:00Z"))
+    # the second woman turns out to live with the first: one household, one case (that the
+    # first perpetrator abused her too would not join them: two cases linked through him)
+    in_household = {**v2, "role": "household_member"}
+    post(api, police, b.incident(subjects=[v1, in_household], time="2026-02-01T10:00:00Z"))
     process(api)
     assert ids_of(api, token(api, "nhs", "9990000202"))[1] == old1  # the older id survives
     merged = family_state_of_token(api.services.engine, token(api, "nhs", "9990000202"))
