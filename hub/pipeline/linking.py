@@ -5,7 +5,9 @@ every event is linked before any consumer sees it, and a replay links in the sam
 tables are derived from the event store and hold tokens only (names and dates of birth stay
 sealed in ``subject_vault``):
 
-- ``subject_tokens``: each token's first store position, person id and family id;
+- ``subject_tokens``: each token's first store position, person id and family id (a
+  perpetrator's home case);
+- ``case_members``: every case a perpetrator-only token belongs to (hub.domain.identity);
 - ``identity_edges``: same-person edges and relations, each with the event that stated it;
 - ``event_tokens``: which events name which token, so a family's events can be read back;
 - ``possible_matches``: tokens sharing a weak key (name + date of birth + postcode), never
@@ -28,6 +30,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, selec
 
 from hub.adapters.crypto.vault import FIELD
 from hub.adapters.sql.schema import (
+    case_members,
     event_tokens,
     family_redirects,
     identity_edges,
@@ -65,7 +68,7 @@ class Linker:
 
     def link(self, rows: Sequence[tuple[int, CanonicalEvent]]) -> dict[str, list[str]]:
         """Link the events (store seq, event) not linked before; return each event's
-        families (of its subjects, the primary subject's first)."""
+        families (every case of its subjects, the primary subject's home case first)."""
         with self._engine.begin() as conn:
             return self.link_in(conn, rows)
 
@@ -94,21 +97,35 @@ class Linker:
     @staticmethod
     def _families(conn: Connection, evs: Sequence[CanonicalEvent]) -> dict[str, list[str]]:
         tokens = sorted({s.token for e in evs for s in e.subjects})
-        family: dict[str, str] = {}
-        for part in _chunks(tokens):
-            family.update(
-                conn.execute(
-                    select(subject_tokens.c.token, subject_tokens.c.family_id).where(
-                        subject_tokens.c.token.in_(part)
-                    )
-                ).all()
-            )
+        cases = cases_of(conn, tokens)
         out: dict[str, list[str]] = {}
         for e in evs:
-            fams = [family[e.victim_token]] if e.subjects else [NO_SUBJECT]
-            fams += [family[s.token] for s in e.subjects if family[s.token] not in fams]
-            out[e.hub_id] = fams
+            fams = [cases[e.victim_token][0]] if e.subjects else [NO_SUBJECT]
+            fams += [f for s in e.subjects for f in cases[s.token] if f not in fams]
+            out[e.hub_id] = list(dict.fromkeys(fams))
         return out
+
+
+def cases_of(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
+    """Each token's cases: its home family first, then any other case it is attached to."""
+    out: dict[str, list[str]] = {}
+    ordered = sorted(set(tokens))
+    for part in _chunks(ordered):
+        for t, fid in conn.execute(
+            select(subject_tokens.c.token, subject_tokens.c.family_id).where(
+                subject_tokens.c.token.in_(part)
+            )
+        ):
+            out[t] = [fid]
+    for part in _chunks(ordered):
+        for t, fid in conn.execute(
+            select(case_members.c.token, case_members.c.family_id)
+            .where(case_members.c.token.in_(part))
+            .order_by(case_members.c.token, case_members.c.family_id)
+        ):
+            if fid not in out[t]:
+                out[t].append(fid)
+    return out
 
 
 class _Batch:
@@ -319,6 +336,19 @@ class _Batch:
                 changed,
             )
         self._redirects([r["t"] for r in changed], grouping.family_of)
+        self._cases(sorted(region), grouping)
+
+    def _cases(self, region: list[str], grouping: identity.Grouping) -> None:
+        """The region's perpetrator-only tokens and every case each belongs to."""
+        for part in _chunks(region):
+            self.conn.execute(delete(case_members).where(case_members.c.token.in_(part)))
+        rows = [
+            {"family_id": f, "token": t}
+            for t, fids in sorted(grouping.cases_of.items())
+            for f in fids
+        ]
+        if rows:
+            self.conn.execute(insert(case_members), rows)
 
     def _region(self, seeds: set[str]) -> tuple[set[str], list[Edge]]:
         """Every token connected to the seeds, and every edge among them."""

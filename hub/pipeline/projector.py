@@ -35,6 +35,7 @@ from hub.adapters.sql.events import events_for_tokens
 from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.progress import PROJECTOR
 from hub.adapters.sql.schema import (
+    case_members,
     clock,
     family_projections,
     processed_events,
@@ -46,6 +47,7 @@ from hub.domain.family import FamilyProjection
 from hub.domain.internal import CLOCK_TICKED
 from hub.pipeline.alert_rows import withdraw_alerts
 from hub.pipeline.isolation import Unsettled, describe, is_infrastructure
+from hub.pipeline.linking import cases_of
 from hub.pipeline.settle import (
     FamilyOutcome,
     Members,
@@ -117,7 +119,7 @@ class FamilyProjector:
         # set apart already: a family rebuilt from the store met it before its delivery
         apart = failed.unresolved_ids(conn, [e.hub_id for e in unique])
         for e in (e for e in unique if e.hub_id not in apart):
-            for fid in dict.fromkeys(family_of[s.token] for s in e.subjects):
+            for fid in dict.fromkeys(f for s in e.subjects for f in family_of[s.token]):
                 by_family.setdefault(fid, []).append(e)
         if ticks and now_clock is not None:
             for (fid,) in conn.execute(
@@ -211,14 +213,15 @@ class FamilyProjector:
         needs attention now); their histories read in one pass."""
         if not families:
             return {}
-        family_of = {t: m.family_id for m in families for t in m.person_of}
+        family_of: dict[str, list[str]] = {}  # a perpetrator's token may be in several
+        for m in families:
+            for t in m.person_of:
+                family_of.setdefault(t, []).append(m.family_id)
         history = events_for_tokens(conn, sorted(family_of))
         apart = failed.unresolved_ids(conn, [e.hub_id for _, e in history])
         evs: dict[str, list[CanonicalEvent]] = {m.family_id: [] for m in families}
         for _, e in history:  # store order
-            for fid in dict.fromkeys(
-                family_of[s.token] for s in e.subjects if s.token in family_of
-            ):
+            for fid in dict.fromkeys(f for s in e.subjects for f in family_of.get(s.token, ())):
                 evs[fid].append(e)
         out: dict[str, Start] = {}
         for fid, mine in evs.items():
@@ -251,17 +254,9 @@ def fresh_only(
     return list(unique.values())
 
 
-def families_of(conn: Connection, tokens: set[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    ordered = sorted(tokens)
-    for i in range(0, len(ordered), CHUNK):
-        out.update(
-            conn.execute(
-                select(subject_tokens.c.token, subject_tokens.c.family_id).where(
-                    subject_tokens.c.token.in_(ordered[i : i + CHUNK])
-                )
-            ).all()
-        )
+def families_of(conn: Connection, tokens: set[str]) -> dict[str, list[str]]:
+    """Each token's cases (a perpetrator-only token may be in several)."""
+    out = cases_of(conn, sorted(tokens))
     missing = tokens - out.keys()
     if missing:  # the linker always runs before the projector; never expected
         raise LookupError(f"{len(missing)} subject tokens are not linked yet; run `hub replay`")
@@ -273,17 +268,27 @@ def load_members(conn: Connection, fid: str) -> Members:
 
 
 def load_members_many(conn: Connection, fids: Sequence[str]) -> dict[str, Members]:
-    """Each family's tokens and their persons (empty when no token is in it any more)."""
+    """Each family's tokens and their persons (empty when no token is in it any more),
+    with the perpetrators attached to it from his other cases."""
     person_of: dict[str, dict[str, str]] = {fid: {} for fid in fids}
+    attached: dict[str, set[str]] = {fid: set() for fid in fids}
     ordered = sorted(person_of)
     for i in range(0, len(ordered), CHUNK):
+        part = ordered[i : i + CHUNK]
         for t, p, fid in conn.execute(
             select(
                 subject_tokens.c.token, subject_tokens.c.person_id, subject_tokens.c.family_id
-            ).where(subject_tokens.c.family_id.in_(ordered[i : i + CHUNK]))
+            ).where(subject_tokens.c.family_id.in_(part))
         ):
             person_of[fid][t] = p
-    return {fid: Members(fid, person_of[fid]) for fid in fids}
+        for t, p, fid in conn.execute(
+            select(case_members.c.token, subject_tokens.c.person_id, case_members.c.family_id)
+            .join(subject_tokens, subject_tokens.c.token == case_members.c.token)
+            .where(case_members.c.family_id.in_(part))
+        ):
+            person_of[fid][t] = p
+            attached[fid].add(t)
+    return {fid: Members(fid, person_of[fid], frozenset(attached[fid])) for fid in fids}
 
 
 def advance_clock(conn: Connection, ticks: list[datetime]) -> datetime | None:

@@ -31,13 +31,24 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from hub.adapters.sql import failed
 from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.failed import Failure
 from hub.adapters.sql.schema import (
     alerts,
+    case_members,
     clock,
     event_tokens,
     events,
@@ -65,7 +76,7 @@ from hub.pipeline.settle import Members, Settled, project_family, settle
 BATCH = 5000
 DERIVED = (
     alerts, family_projections, subject_tokens, identity_edges, event_tokens, family_redirects,
-    possible_matches, subject_vault, processed_events, clock,
+    possible_matches, subject_vault, processed_events, clock, case_members,
 )  # fmt: skip
 
 
@@ -206,28 +217,53 @@ def ticks_seen(conn: Connection) -> set[str]:
 
 
 def _members_by_family(conn: Connection) -> Iterator[Members]:
+    """Each family's tokens and persons, with the perpetrators attached to it (a token of
+    case_members is attached to every case it lists, its home case included)."""
+    st, cm = subject_tokens.c, case_members.c
+    home = select(
+        st.family_id.label("fid"), st.token.label("token"), st.person_id.label("pid"),
+        literal(0).label("attached"),
+    )  # fmt: skip
+    cases = select(
+        cm.family_id.label("fid"), cm.token.label("token"), st.person_id.label("pid"),
+        literal(1).label("attached"),
+    ).join_from(case_members, subject_tokens, st.token == cm.token)  # fmt: skip
+    both = union_all(home, cases).subquery()
     rows = conn.execute(
-        select(subject_tokens.c.family_id, subject_tokens.c.token, subject_tokens.c.person_id)
-        .order_by(subject_tokens.c.family_id, subject_tokens.c.token)
+        select(both.c.fid, both.c.token, both.c.pid, both.c.attached)
+        .order_by(both.c.fid, both.c.token, both.c.attached)
         .execution_options(yield_per=10_000)
     )
-    current, person_of = None, {}
-    for fid, token, pid in rows:
+    current: str | None = None
+    person_of: dict[str, str] = {}
+    attached: set[str] = set()
+    for fid, token, pid, is_attached in rows:
         if fid != current and current is not None:
-            yield Members(current, person_of)
-            person_of = {}
+            yield Members(current, person_of, frozenset(attached))
+            person_of, attached = {}, set()
         current = fid
         person_of[token] = pid
+        if is_attached:
+            attached.add(token)
     if current is not None:
-        yield Members(current, person_of)
+        yield Members(current, person_of, frozenset(attached))
 
 
 def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[CanonicalEvent]]]:
+    """Each family's events in store order: those naming its tokens, and its attached
+    perpetrators' (the fold tells its own from links)."""
+    et = event_tokens.c
+    home = select(subject_tokens.c.family_id.label("fid"), et.seq.label("seq")).join_from(
+        event_tokens, subject_tokens, subject_tokens.c.token == et.token
+    )
+    cases = select(case_members.c.family_id.label("fid"), et.seq.label("seq")).join_from(
+        event_tokens, case_members, case_members.c.token == et.token
+    )
+    both = union_all(home, cases).subquery()
     rows = conn.execute(
-        select(subject_tokens.c.family_id, events.c.seq, events.c.body)
-        .join(event_tokens, event_tokens.c.token == subject_tokens.c.token)
-        .join(events, events.c.seq == event_tokens.c.seq)
-        .order_by(subject_tokens.c.family_id, events.c.seq)
+        select(both.c.fid, events.c.seq, events.c.body)
+        .join_from(both, events, events.c.seq == both.c.seq)
+        .order_by(both.c.fid, events.c.seq)
         .execution_options(yield_per=10_000)
     )
     current: str | None = None
@@ -252,7 +288,7 @@ def state_digest(engine: Engine) -> str:
     """SHA-256 over the derived tables in a fixed order, without wall-clock columns."""
     h = hashlib.sha256()
     tables = (family_projections, alerts, subject_tokens, identity_edges, family_redirects,
-              possible_matches, subject_vault, clock)  # fmt: skip
+              possible_matches, subject_vault, clock, case_members)  # fmt: skip
     with engine.connect() as conn:
         for table in tables:
             cols = [c for c in table.c if c.name not in VOLATILE | {"updated_at"}]

@@ -63,7 +63,7 @@ def _reapply(conn: Connection, areas: AreaBook, chosen: set[str]) -> list[Failur
     failures: list[Failure] = []
     settled: list[str] = []
     found: set[str] = set()
-    for fid in sorted(set(family_of.values())):
+    for fid in sorted({f for fids in family_of.values() for f in fids}):
         members = load_members(conn, fid)
         conn.execute(  # the worker may be writing the family: one writer at a time
             select(family_projections.c.family_id)

@@ -33,10 +33,15 @@ CHUNK = 500
 class Members:
     family_id: str
     person_of: dict[str, str]  # token → person id
+    # tokens of perpetrators attached to this case and his others (hub.domain.identity)
+    attached: frozenset[str] = frozenset()
 
     @property
     def membership(self) -> str:
-        pairs = "\n".join(f"{t}\t{p}" for t, p in sorted(self.person_of.items()))
+        pairs = "\n".join(
+            f"{t}\t{p}" + ("\tattached" if t in self.attached else "")
+            for t, p in sorted(self.person_of.items())
+        )
         return hashlib.sha256(pairs.encode()).hexdigest()
 
 
@@ -58,7 +63,7 @@ class FamilyOutcome:
 
 
 def fold(fid: str, evs: Iterable[CanonicalEvent], members: Members) -> FamilyProjection:
-    return apply_events(FamilyProjection.empty(fid), evs, members.person_of)
+    return apply_events(FamilyProjection.empty(fid), evs, members.person_of, members.attached)
 
 
 def settle(
@@ -69,7 +74,7 @@ def settle(
     clock: datetime | None,
 ) -> Settled:
     """base with evs folded in, its rules run on the clock (pure; raises what they raise)."""
-    p = apply_events(base, evs, members.person_of)
+    p = apply_events(base, evs, members.person_of, members.attached)
     area = victim_area(p, areas)
     state = json.dumps(p.to_dict(), sort_keys=True, separators=(",", ":"))
     return Settled(p, state, next_due(p, area, clock), evaluate(p, area, clock))

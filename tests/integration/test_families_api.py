@@ -91,8 +91,10 @@ class Family:
 def ex_partner_declared() -> dict[str, Any]:
     event = copy.deepcopy(EXAMPLES["relationship.declared"])
     event["id"] = "TEST-RELATIONSHIP-DECLARED-0002"
+    # the victim's previous partner is part of her case; the perpetrator's would not be
+    # (his other partners' histories are other cases, linked through him: issue 15)
     event["data"]["subjects"] = [
-        {**PERPETRATOR, "role": "other"}, EX_PARTNER,
+        {**VICTIM, "role": "other"}, EX_PARTNER,
     ]  # fmt: skip
     event["data"]["relation"] = "ex_partner"
     return event

@@ -1,5 +1,6 @@
-"""Families through the real broker: merges, splits, events out of event-time order and
-redelivered events, with the live state compared against a replay from the event store."""
+"""Families through the real broker: merges, splits, two victims of one perpetrator as two
+cases linked through him, events out of event-time order and redelivered events, with the
+live state compared against a replay from the event store."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Hub:
         self.housing = _bearer(add("TEST-HOUSING-A", "agency_system", "housing", "TEST-HOUSING-A"))
         self.idva = _bearer(add("TEST-IDVA-A", "agency_system", "idva", "TEST-IDVA-A"))
         self.coordinator = _bearer(add("Coordinator Example", "person", "marac_coordinator", None))
+        self.chair = _bearer(add("Chair Example", "person", "marac_chair", None))
 
     def post(self, headers: dict[str, str], event: dict[str, Any]) -> str:
         r = self.hub.http.post("/v1/events", json=event, headers=headers)
@@ -120,7 +122,7 @@ def test_out_of_order_and_redelivered_events_end_as_a_replay_does(
     v1, v2 = person("victim", nhs_number="9990000601"), person("victim", nhs_number="9990000602")
     p1 = b.perpetrator("TEST-PNC-61")
     # sent newest first: event time runs backwards against arrival
-    h.post(h.police, b.incident(subjects=[v2, p1], time="2026-05-01T10:00:00Z"))  # the merge
+    link = h.post(h.police, b.incident(subjects=[v2, p1], time="2026-05-01T10:00:00Z"))
     h.post(h.idva, b.dash(15, subjects=[v1], time="2026-04-01T10:00:00Z"))
     h.post(
         h.police,
@@ -131,7 +133,9 @@ def test_out_of_order_and_redelivered_events_end_as_a_replay_does(
     wait_for(h.all_projected, 60, "every event projected")
     victim1 = h.token("nhs", "9990000601")
     family = h.family(victim1)
-    assert family is not None and len(family["timeline"]) == 5  # one family, every history
+    # her case: her two events; the perpetrator's incident with the other woman is a link
+    assert family is not None and len(family["timeline"]) == 2
+    assert [e["hub_id"] for e in family["links"]] == [link]
     assert [e["time"] for e in family["timeline"]] == sorted(e["time"] for e in family["timeline"])
 
     # a relay crash republishes everything, keyed by ids some of which are no longer current
@@ -146,9 +150,58 @@ def test_out_of_order_and_redelivered_events_end_as_a_replay_does(
         lambda: (f := h.family(victim1)) and marker in {e["hub_id"] for e in f["timeline"]},
         60, "an event sent after the redeliveries",
     )  # fmt: skip
-    assert len(h.family(victim1)["timeline"]) == 6  # the redeliveries changed nothing
+    assert len(h.family(victim1)["timeline"]) == 3  # the redeliveries changed nothing
     live = state_digest(h.services.engine)
     replay = run_hub("replay", env=child_env(h.hub.settings))
     assert replay.returncode == 0, replay.stderr
     assert "unchanged" in replay.stdout, replay.stdout
+    assert state_digest(h.services.engine) == live
+
+
+def test_two_victims_of_one_perpetrator_are_two_cases_linked_through_him(
+    running_hub: RunningHub,
+) -> None:
+    h = Hub(running_hub)
+    v1, v2 = person("victim", nhs_number="9990000701"), person("victim", nhs_number="9990000702")
+    child = {**person("child", local_authority_id="TEST-LA-71"), "name": "Kit Example"}
+    perp = b.perpetrator("TEST-PNC-71")
+    first = h.post(h.police, b.incident(subjects=[v1, perp, child], time="2026-02-01T10:00:00Z"))
+    second = h.post(h.police, b.incident(subjects=[v2, perp], time="2026-03-01T10:00:00Z"))
+    # a police marker naming him alone belongs to both cases
+    marked = h.post(h.police, b._envelope("marker.added", {
+        "subjects": [{**perp, "role": "perpetrator"}], "marker": "high_risk_perpetrator",
+        "since": "2026-03-02",
+    }, time="2026-03-02T10:00:00Z"))  # fmt: skip
+    wait_for(h.all_projected, 60, "every event projected")
+    t1, t2 = h.token("nhs", "9990000701"), h.token("nhs", "9990000702")
+    f1, f2 = h.family_id(t1), h.family_id(t2)
+    assert f1 is not None and f2 is not None and f1 != f2  # two cases, not one family
+
+    def view(fid: str) -> dict[str, Any]:
+        r = h.hub.http.get(f"/v1/families/{fid}", headers=h.chair)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def tokens(v: dict[str, Any]) -> set[str]:
+        return {t for m in v["members"].values() for t in m["tokens"]}
+
+    one, two = view(f1), view(f2)
+    assert {e["hub_id"] for e in one["timeline"]} == {first, marked}
+    assert {e["hub_id"] for e in two["timeline"]} == {second, marked}
+    assert t2 not in tokens(one) and t1 not in tokens(two)  # neither sees the other woman
+
+    def serial() -> list[dict[str, Any]]:
+        r = h.hub.http.get("/v1/alerts", headers=h.chair)
+        assert r.status_code == 200, r.text
+        found = [a for a in r.json()["alerts"] if a["rule"] == "serial_perpetrator"]
+        return found if len(found) == 2 else []
+
+    alerts = wait_for(serial, 60, "a serial-perpetrator alert in each case")
+    assert {a["family_id"] for a in alerts} == {f1, f2}
+    for a in alerts:  # each names both victims, so both cases, through him
+        assert {t1, t2} <= set(a["subject_tokens"])
+        assert {first, second} <= set(a["triggering_event_ids"])
+    live = state_digest(h.services.engine)
+    replay = run_hub("replay", env=child_env(h.hub.settings))
+    assert replay.returncode == 0, replay.stderr
     assert state_digest(h.services.engine) == live

@@ -95,8 +95,10 @@ def test_two_families_merge_under_the_older_id_with_both_histories(
     old1 = ids_of(api, token(api, "nhs", "9990000201"))[1]
     old2 = ids_of(api, token(api, "nhs", "9990000202"))[1]
     assert old1 != old2
-    # the first perpetrator turns out to be the second victim's abuser too
-    post(api, police, b.incident(subjects=[v2, p1], time="2026-02-01T10:00:00Z"))
+    # the second woman turns out to live with the first: one household, one case (that the
+    # first perpetrator abused her too would not join them: two cases linked through him)
+    in_household = {**v2, "role": "household_member"}
+    post(api, police, b.incident(subjects=[v1, in_household], time="2026-02-01T10:00:00Z"))
     process(api)
     assert ids_of(api, token(api, "nhs", "9990000202"))[1] == old1  # the older id survives
     merged = family_state_of_token(api.services.engine, token(api, "nhs", "9990000202"))
@@ -218,3 +220,43 @@ def _wipe(api: Api) -> None:
     with api.services.engine.begin() as conn:
         for table in DERIVED:
             conn.execute(table.delete())
+
+
+def test_a_perpetrator_seen_alone_first_ends_in_each_of_his_victims_cases(
+    api: Api, police: dict[str, str]
+) -> None:
+    """A marker about him before any victim is known; then two women he abused. His first
+    family's id moves to his home case, each case holds the marker, and neither the other
+    woman's history; one batch, one event at a time in any order, and a replay agree."""
+    perp = b.perpetrator("TEST-PNC-41")
+    marker = b._envelope("marker.added", {
+        "subjects": [{**perp, "role": "perpetrator"}], "marker": "high_risk_perpetrator",
+        "since": "2026-01-01",
+    }, time="2026-01-01T10:00:00Z")  # fmt: skip
+    v1, v2 = person("victim", nhs_number="9990000401"), person("victim", nhs_number="9990000402")
+    post(api, police, marker)
+    post(api, police, b.incident(subjects=[v1, perp], time="2026-01-02T10:00:00Z"))
+    post(api, police, b.incident(subjects=[v2, perp], time="2026-01-03T10:00:00Z"))
+    one_go = _digest_after(api, batch=1000, shuffle=None)
+    t1, t2, tp = (token(api, "nhs", "9990000401"), token(api, "nhs", "9990000402"),
+                  token(api, "pnc", "TEST-PNC-41"))  # fmt: skip
+    f1, f2 = ids_of(api, t1)[1], ids_of(api, t2)[1]
+    assert f1 != f2 and ids_of(api, tp)[1] == f1  # his home case: the earliest
+    with api.services.engine.connect() as conn:
+        moved = conn.execute(
+            select(family_redirects.c.new_id).where(family_redirects.c.old_id == "f_" + tp[3:])
+        ).scalar_one()
+        assert moved == f1
+        projected = set(conn.execute(select(family_projections.c.family_id)).scalars())
+    assert projected == {f1, f2}  # his own first family is gone, not left stale
+    for t, other in ((t1, t2), (t2, t1)):
+        state = family_state_of_token(api.services.engine, t)
+        assert state is not None
+        types = sorted(e["type"] for e in state["timeline"])
+        assert types == ["marker.added", "police.incident"]
+        assert other not in {s["token"] for e in state["timeline"] for s in e["subjects"]}
+    rebuild(api.services.engine, load_areas())
+    assert state_digest(api.services.engine) == one_go
+    for seed in (1, 2):
+        _wipe(api)
+        assert _digest_after(api, batch=1, shuffle=seed) == one_go

@@ -46,12 +46,21 @@ def second_victim(source_id: str, basis: str = "dpa2018-part3", **extra: Any) ->
     return event | {"lawfulbasis": basis, **extra}
 
 
+def jo_heard() -> dict[str, Any]:
+    """Jo's own case heard at the same area's Marac: two victims of Sam are two cases
+    (issue 15), each in the area where it is heard."""
+    event = copy.deepcopy(EXAMPLES["marac.case_heard"])
+    event["id"] = "TEST-MARAC-CASE-HEARD-0002"
+    event["data"]["subjects"] = [JO, PERPETRATOR]
+    return event
+
+
 @pytest.fixture
 def hub(api: Api) -> Api:
     send(api, "TEST-POLICE-A", "police", EXAMPLES["police.incident"],
          second_victim("TEST-POLICE-INCIDENT-0002"))  # fmt: skip
     send(api, "TEST-IDVA-A", "idva", EXAMPLES["risk.dash"])
-    send(api, "TEST-MARAC-A", "marac", EXAMPLES["marac.case_heard"])
+    send(api, "TEST-MARAC-A", "marac", EXAMPLES["marac.case_heard"], jo_heard())
     process_stored(api.services)
     return api
 
@@ -63,7 +72,7 @@ def test_the_central_list_ranks_and_names_for_a_marac_chair(hub: Api) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     report = body["report"]
-    assert (report["area"], report["week"], report["families"]) == (AREA, WEEK, 1)
+    assert (report["area"], report["week"], report["families"]) == (AREA, WEEK, 2)  # 2 cases
     alex, sam = token(hub, "nhs", "9990000001"), token(hub, "pnc", "TEST0000002")
     assert report["victims"][0]["token"] == alex  # Dash 14: high risk
     assert {f["factor"] for f in report["victims"][0]["factors"]} >= {"dash", "high_risk"}

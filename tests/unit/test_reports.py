@@ -278,3 +278,13 @@ def test_to_dict_is_json_safe() -> None:
     family = fold([incident(MONDAY, VICTIM, [PERP]), incident(MONDAY, VICTIM, [PERP_2])])
     json.dumps(central_list([family], BOOK, AREA, WEEK).to_dict())
     json.dumps(repeat_report([family]).to_dict())
+
+
+def test_a_perpetrator_is_ranked_on_all_his_cases_together() -> None:
+    # two victims of one perpetrator are two cases (issue 15); the list still sees both
+    first = fold([incident(MONDAY - days(40), VICTIM, [PERP])], family_id="TEST-FAMILY-ONE")
+    second = fold([incident(MONDAY - days(20), VICTIM_2, [PERP])], family_id="TEST-FAMILY-TWO")
+    result = central_list([first, second], BOOK, AREA, WEEK)
+    [row] = result.perpetrators
+    assert {f.name: f.points for f in row.factors} == {"linked_victims": 10, "incidents": 6}
+    assert row.family_id == "TEST-FAMILY-ONE" and result.families == 2

@@ -399,7 +399,7 @@ def test_a_perpetrator_with_two_victims_is_flagged_for_dvds() -> None:
     [a] = of("serial_perpetrator", first)
     assert a.victim_token == ""
     assert a.person_ids == tuple(sorted({PERP, VICTIM, VICTIM_2}))
-    assert a.alert_id == alert_id("serial_perpetrator", PERP)
+    assert a.alert_id == alert_id("serial_perpetrator", PERP, "TEST-FAMILY-1")  # one per case
     assert "DVDS" in a.recommended_action
     third = of(
         "serial_perpetrator", [*first, incident(MONDAY + days(9), victim="st_testvictim_pat_demo")]
@@ -416,7 +416,7 @@ def test_a_police_high_risk_marker_flags_a_perpetrator_with_one_victim() -> None
         {"marker": "high_risk_perpetrator", "since": "2026-03-04"},
     )  # fmt: skip
     [a] = of("serial_perpetrator", [incident(MONDAY), marked])
-    assert a.alert_id == alert_id("serial_perpetrator", PERP)
+    assert a.alert_id == alert_id("serial_perpetrator", PERP, "TEST-FAMILY-1")  # one per case
     assert "high-risk-perpetrator marker added by police 2026-03-04" in a.reason
     assert "named as perpetrator with" not in a.reason  # one victim: said as it is
     removed = event(

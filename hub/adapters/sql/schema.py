@@ -175,7 +175,7 @@ subject_tokens = Table(
 )
 
 # Edges between tokens: same_person (identifiers of one subject, confirmed matches) and
-# relations between people (partner, parent_child, victim_perpetrator, ...).
+# relations between people (partner, parent_child, perpetrator_of: perpetrator first, ...).
 identity_edges = Table(
     "identity_edges",
     metadata,
@@ -192,6 +192,17 @@ event_tokens = Table(
     metadata,
     Column("token", String(64), primary_key=True),
     Column("seq", BigInteger, primary_key=True),
+)
+
+# A perpetrator named only as a perpetrator belongs to the case of every victim he is named
+# against (hub.domain.identity): one row per such token and case, his home case included
+# (subject_tokens.family_id holds the home case, the earliest).
+case_members = Table(
+    "case_members",
+    metadata,
+    Column("family_id", String(64), primary_key=True),
+    Column("token", String(64), primary_key=True),
+    Index("ix_case_members_token", "token"),
 )
 
 family_redirects = Table(

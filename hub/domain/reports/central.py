@@ -159,6 +159,7 @@ def central_list(
     vs: list[Ranked] = []
     ps: list[Ranked] = []
     families = 0
+    cases_of: dict[str, list[FamilyProjection]] = {}  # perpetrator → the cases naming him
     for p in projections:
         then = upto(p, end)
         if not then.timeline or victim_area(then, book).name != settings.name:
@@ -167,12 +168,28 @@ def central_list(
         entries = agency_entries(then)
         scope = _Scope(then, settings, start, end, entries)
         vs += [r for v in victims(then) if (r := _victim(scope, v)) is not None]
-        perps = {q for e in entries for q in e.persons("perpetrator")}
-        ps += [r for q in sorted(perps) if (r := _perpetrator(scope, q)) is not None]
+        for q in {q for e in entries for q in e.persons("perpetrator")}:
+            cases_of.setdefault(q, []).append(then)
+    for q, cases in sorted(cases_of.items()):
+        # a perpetrator is in the case of each victim he is named against: he is ranked on
+        # all of them together, as one family held them before cases were split
+        joined = _joined(cases)
+        scope = _Scope(joined, settings, start, end, agency_entries(joined))
+        if (r := _perpetrator(scope, q)) is not None:
+            ps.append(r)
     return CentralList(
         settings.name, week.name, start, end, settings.window_words,
         _ranked(vs, top), _ranked(ps, top), families,
     )  # fmt: skip
+
+
+def _joined(cases: list[FamilyProjection]) -> FamilyProjection:
+    """The cases' timelines as one (each event once), under the least case id (so the
+    order families are read in changes nothing)."""
+    unique = {e.hub_id: e for p in cases for e in p.timeline}
+    timeline = tuple(sorted(unique.values(), key=lambda e: e.key))
+    first = min(cases, key=lambda p: p.family_id)
+    return FamilyProjection(first.family_id, timeline, first.clock)
 
 
 def _ranked(rows: list[Ranked], top: int) -> tuple[Ranked, ...]:

@@ -16,7 +16,7 @@ updates its alert instead of adding one:
 | medium_risk, complex_case, complex_needs | victim person, Marac cycle |
 | toxic_trio, toxic_trio_children, risk_downgraded | victim person, Marac cycle |
 | repeat_marac_case | victim person, the Marac referral it repeats (or hearing, if no referral) |
-| serial_perpetrator | perpetrator person |
+| serial_perpetrator | perpetrator person, family (case): each of his cases has its own |
 | children_present | the incident's hub id |
 | first_contact_overdue | the referral's hub id |
 | action_overdue | the Marac action's id (``<hearing hub id>.<n>``) |

@@ -96,9 +96,10 @@ CATALOGUE: tuple[RuleInfo, ...] = (
     ),
     RuleInfo(
         "serial_perpetrator", "Serial perpetrator",
-        "A perpetrator linked to serial_perpetrator_victims or more victims, or carrying a "
+        "A perpetrator linked to serial_perpetrator_victims or more victims, counted across "
+        "his cases (each victim's case is its own, linked through him), or carrying a "
         "police high-risk-perpetrator marker: a flag for review (consider a Domestic Violence "
-        "Disclosure Scheme application), never a finding.",
+        "Disclosure Scheme application), never a finding. Each of his cases is told.",
         "Marac chair", ("serial_perpetrator_victims",),
     ),
     RuleInfo(

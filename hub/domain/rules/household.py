@@ -141,11 +141,16 @@ def serial_perpetrator(ctx: Context) -> list[Alert]:
     """A perpetrator named with serial_perpetrator_victims or more different victims (a
     setting: the sources give no number), or carrying a police high-risk-perpetrator marker
     whatever the number of victims → flag for review: DVDS (Clare's Law) consideration. A
-    flag for a person to review, never a finding that he is a serial perpetrator."""
+    flag for a person to review, never a finding that he is a serial perpetrator.
+
+    Victims of his other cases count too: their events reach this case as links (the case
+    keeps them out of its history), so each case he is in raises its own alert, naming the
+    victims of the others; the alert is keyed by him and the case."""
     out = []
+    linked = {e.hub_id for e in ctx.p.links}
     for q in persons_in_role(ctx.p, "perpetrator"):
         first: dict[str, Entry] = {}  # each victim's first event naming them with q
-        for e in ctx.entries:
+        for e in sorted((*ctx.entries, *ctx.p.links), key=lambda x: x.key):
             if e.names(q, "perpetrator"):
                 for v in e.persons("victim"):
                     first.setdefault(v, e)
@@ -158,9 +163,11 @@ def serial_perpetrator(ctx: Context) -> list[Alert]:
         found = []
         if several:
             named = ctx.cites(sorted(set(first.values()), key=lambda e: e.key))
+            elsewhere = sum(1 for e in first.values() if e.hub_id in linked)
+            other = f"; {elsewhere} of them in other cases linked through him" if elsewhere else ""
             found.append(
                 f"named as perpetrator with {len(first)} different victims (each first "
-                f"named: {named})"
+                f"named: {named}{other})"
             )
         if marked is not None:
             found.append(f"a high-risk-perpetrator marker added by {ctx.cite(marked)}")
@@ -173,7 +180,8 @@ def serial_perpetrator(ctx: Context) -> list[Alert]:
             "Review whether to consider a DVDS (Clare's Law) disclosure, and make sure each "
             "victim's Marac knows of the others."
         )
-        out.append(ctx.alert("serial_perpetrator", (q,), None, links, reason, action))
+        key = (q, ctx.p.family_id)
+        out.append(ctx.alert("serial_perpetrator", key, None, links, reason, action))
     return out
 
 
