@@ -26,6 +26,7 @@ from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.batching import BatchingAppender
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.events import SqlEventStore
+from hub.adapters.sql.family_cache import FamilyCache
 from hub.adapters.sql.principals import KeyCache, SqlPrincipalStore
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
@@ -53,6 +54,7 @@ class Services:
     policy: PolicyPoint
     vault: Vault  # names and dates of birth, sealed; shown only where the policy allows
     areas: AreaBook  # the Marac areas' rule settings (HUB_RULES_FILE), checked at start
+    families: FamilyCache  # family projections kept parsed for the family view
     relay: OutboxRelay | None = None
     key_cache: KeyCache = field(default_factory=KeyCache)
 
@@ -113,7 +115,7 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
     return Services(
         settings, engine, SqlPrincipalStore(engine), ingress, cipher, audit,
         BatchingAppender(store),
-        policy, vault, areas, relay,
+        policy, vault, areas, FamilyCache(engine), relay,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from hub.adapters.kafka import topics
 from hub.adapters.sql.alerts import get_alert
+from hub.adapters.sql.families import events_by_id
 from hub.adapters.sql.principals import Principal
 from hub.domain import alert_lifecycle as lifecycle
 from hub.services.access import marac_only, require_area
@@ -53,9 +54,9 @@ def decide(
     pending = [e for i in lifecycle.pending_ids(alert_id, alert.revision) if (e := store.get(i))]
     mine = next((e for e in pending if e.type == lifecycle.ACTIONS[verb].event_type), None)
     now = datetime.now(UTC)
-    subject = lifecycle.acting_subject(
-        alert.victim_token, alert.subject_tokens, screened.triggers[alert_id]
-    )
+    stored = events_by_id(services.engine, list(alert.triggering_event_ids))
+    triggers = [stored[i] for i in alert.triggering_event_ids if i in stored]
+    subject = lifecycle.acting_subject(alert.victim_token, alert.subject_tokens, triggers)
     event = lifecycle.alert_decision_event(
         verb, alert_id, alert.revision, subject, principal.principal_id, principal.role, now, extra
     )

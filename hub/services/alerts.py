@@ -15,11 +15,9 @@ from pydantic import BaseModel
 from consent.decision import Decision
 from hub.adapters.sql.alerts import AlertQuery, count_alerts, current_revision
 from hub.adapters.sql.alerts import list_alerts as query_alerts
-from hub.adapters.sql.families import events_by_id
 from hub.adapters.sql.principals import Principal
 from hub.contract.parse import error_entry
 from hub.domain.alerts import StoredAlert
-from hub.domain.events import CanonicalEvent
 from hub.services.access import area_in_scope
 from hub.services.context import HubContext
 from hub.services.disclosure import PolicyPoint
@@ -71,7 +69,6 @@ class ScreenedAlerts:
     shown: list[StoredAlert]
     decisions: list[Decision]
     refusals: list[str]
-    triggers: dict[str, list[CanonicalEvent]]
 
 
 def screen_alerts(
@@ -84,24 +81,23 @@ def screen_alerts(
     """Keep the alerts whose every triggering event the policy shares with the reader. The
     hub's own events (clock, decisions) hold nothing an agency shared, so they are not asked
     about; an alert with no agency trigger left is withheld."""
-    out = ScreenedAlerts([], [], [], {})
+    out = ScreenedAlerts([], [], [])
     refusals: set[str] = set()
     # every trigger read in one go and decided once (alerts share triggers): per alert, one
     # read per trigger and one decision call each made a page of alerts take seconds
-    stored = events_by_id(services.engine, [i for a in alerts for i in a.triggering_event_ids])
-    agency_events = [e for e in stored.values() if e.agency_type != "hub"]
+    stored = policy.held(i for a in alerts for i in a.triggering_event_ids)
+    agency_items = [h.item for h in stored.values() if h.agency_type != "hub"]
     decided = dict(
         zip(
-            (e.hub_id for e in agency_events),
-            policy.decide(principal, purpose, agency_events) if agency_events else [],
+            (i.hub_id for i in agency_items),
+            policy.decide_items(principal, purpose, agency_items) if agency_items else [],
             strict=True,
         )
     )
     for alert in alerts:
         triggers = [stored[i] for i in alert.triggering_event_ids if i in stored]
-        out.triggers[alert.alert_id] = triggers
-        held = [e for e in triggers if e.agency_type != "hub"]
-        verdicts = [decided[e.hub_id] for e in held]
+        held = [h.item for h in triggers if h.agency_type != "hub"]
+        verdicts = [decided[i.hub_id] for i in held]
         if held and all(d.shared for d in verdicts):
             out.shown.append(alert)
             out.decisions.extend(verdicts)

@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from hub.adapters.crypto.vault import Vault
+from hub.adapters.sql.family_cache import FamilyCache
 from hub.domain.areas import AreaBook
 from hub.services.disclosure import PolicyPoint
 from hub.services.ingress import Ingress
@@ -21,3 +22,4 @@ class HubContext(Protocol):
     policy: PolicyPoint
     vault: Vault  # names and dates of birth, sealed; shown only where the policy allows
     areas: AreaBook
+    families: FamilyCache  # family projections kept parsed, checked against the store

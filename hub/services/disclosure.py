@@ -5,17 +5,21 @@ the views with the decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import Engine, select
 
 from consent.decision import Decision, Item, Override, Recipient, decide_disclosure
 from consent.policy import SharingPolicy
 from consent.records import ConsentRecord, fold_consents
 from hub.adapters.crypto.ciphers import FieldCipher
+from hub.adapters.sql.families import events_by_id
 from hub.adapters.sql.principals import Principal
 from hub.adapters.sql.requests import SqlAccessRequests
 from hub.adapters.sql.schema import events
@@ -25,8 +29,12 @@ from hub.domain.events import CanonicalEvent
 from hub.services.ports import AuditLog
 
 CONSENT_TYPES = (EventType.CONSENT_RECORDED, EventType.CONSENT_WITHDRAWN)
+# Stored events whose decision inputs (Held) a policy point keeps in memory: events are never
+# changed once stored, so a kept one is never stale; ~0.5 KB each.
+HELD_CACHE_EVENTS = 50_000
 
 
+@lru_cache(maxsize=512)  # event types: a few dozen
 def data_fields_of(event_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The data fields of an event type (without subjects), and which of them are sealed.
     The hub's own events (hub/domain/internal.py) are outside the contract: item_of takes
@@ -55,8 +63,34 @@ def item_of(event: CanonicalEvent) -> Item:
     )
 
 
+@dataclass(frozen=True)
+class Held:
+    """What the policy point needs of a stored event to decide on it, without its content."""
+
+    item: Item
+    agency_type: str  # "hub" for the hub's own events
+
+
+def held_of(event: CanonicalEvent) -> Held:
+    return Held(item_of(event), event.agency_type)
+
+
 def recipient_of(principal: Principal) -> Recipient:
     return Recipient(principal.principal_id, principal.role, principal.agency_id)
+
+
+def _renamed(d: Decision, hub_id: str) -> Decision:
+    """The same decision about another item (the constructor: dataclasses.replace is slower)."""
+    return Decision(
+        hub_id, d.outcome, d.view, d.fields, d.basis, d.consent_ref, d.consent_status,
+        d.override, d.reason, d.rule_line,
+    )  # fmt: skip
+
+
+def _alike(d: Decision) -> tuple[Any, ...]:
+    """Everything of a decision but the item it names."""
+    return (d.outcome, d.view, d.fields, d.basis, d.consent_ref, d.consent_status, d.override,
+            d.reason, d.rule_line)  # fmt: skip
 
 
 def decision_record(d: Decision) -> dict[str, Any]:
@@ -71,6 +105,20 @@ def decision_record(d: Decision) -> dict[str, Any]:
         },
         "reason": d.reason, "rule_line": d.rule_line,
     }  # fmt: skip
+
+
+def decision_records(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    """decision_record of each, building each kind of decision once (a large family's 2,000
+    decisions are a few dozen kinds): the records differ only in the item they name."""
+    kinds: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out = []
+    for d in decisions:
+        key = _alike(d)
+        kind = kinds.get(key)
+        if kind is None:
+            kind = kinds[key] = decision_record(d)
+        out.append({**kind, "hub_id": d.hub_id})
+    return out
 
 
 @dataclass
@@ -89,6 +137,23 @@ class PolicyPoint:
         self._cipher = cipher
         self._audit = audit
         self.requests = SqlAccessRequests(engine)
+        self._held: LRUCache[str, Held] = LRUCache(HELD_CACHE_EVENTS)
+        self._held_lock = threading.Lock()
+
+    def held(self, hub_ids: Iterable[str]) -> dict[str, Held]:
+        """The decision inputs of these stored events (those missing from the store are left
+        out): from memory, else parsed once from the store."""
+        wanted = set(hub_ids)
+        with self._held_lock:
+            out = {i: h for i in wanted if (h := self._held.get(i)) is not None}
+        missing = [i for i in wanted if i not in out]
+        if missing:
+            read = {i: held_of(e) for i, e in events_by_id(self._engine, missing).items()}
+            with self._held_lock:
+                for i, h in read.items():
+                    self._held[i] = h
+            out.update(read)
+        return out
 
     def consents_for(self, tokens: Sequence[str]) -> dict[str, ConsentRecord]:
         """Consent records of these subjects, read from the event store itself, so that a
@@ -108,24 +173,37 @@ class PolicyPoint:
         items: Sequence[CanonicalEvent],
         override: Override | None = None,
     ) -> list[Decision]:
-        tokens = sorted({s.token for e in items for s in e.subjects})
+        return self.decide_items(principal, purpose, [item_of(e) for e in items], override)
+
+    def decide_items(
+        self,
+        principal: Principal,
+        purpose: str,
+        items: Sequence[Item],
+        override: Override | None = None,
+    ) -> list[Decision]:
+        """One decision per item. decide_disclosure is pure and reads of an item only what is
+        in its key below (never its hub id but to name it), so items alike in all of that are
+        decided once and the decision copied with each one's hub id: a family of 2,000 events
+        holds a few dozen kinds."""
+        tokens = sorted({t for i in items for t in i.subjects})
         consents = self.consents_for(tokens)
         granted = self.requests.granted_items(principal.principal_id)
         now = datetime.now(UTC)
         recipient = recipient_of(principal)
-        return [
-            decide_disclosure(
-                item_of(e),
-                recipient,
-                purpose,
-                self.policy,
-                consents,
-                now,
-                override,
-                granted.get(e.hub_id),
-            )
-            for e in items
-        ]
+        alike: dict[tuple[Any, ...], Decision] = {}
+        out = []
+        for i in items:
+            by = granted.get(i.hub_id)
+            key = (i.event_type, i.agency_id, i.subjects, i.lawful_basis, i.consent_ref,
+                   i.data_fields, i.sealed_fields, by)  # fmt: skip
+            d = alike.get(key)
+            if d is None:
+                d = alike[key] = decide_disclosure(
+                    i, recipient, purpose, self.policy, consents, now, override, by
+                )
+            out.append(d if d.hub_id == i.hub_id else _renamed(d, i.hub_id))
+        return out
 
     def refusal_for(self, principal: Principal, purpose: str) -> str | None:
         """The policy's reason when it refuses this reader every event type of the contract
@@ -187,7 +265,7 @@ class PolicyPoint:
                 ),
                 "lawful_bases": sorted({d.basis for d in shared if d.basis}),
                 "overrides": [asdict(d.override) for d in shared if d.override],
-                "decisions": [decision_record(d) for d in decisions],
+                "decisions": decision_records(decisions),
                 "items": sorted(items),
                 "outcome": outcome or ("disclosed" if shared else "refused"),
             }

@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from consent.decision import Decision
 from consent.policy import MARAC_ROLES
 from hub.adapters.sql.failed import needs_attention
-from hub.adapters.sql.families import events_by_id, events_naming, family_id_of_token, find_family
+from hub.adapters.sql.families import events_naming, family_id_of_token
+from hub.adapters.sql.family_cache import CachedFamily
 from hub.adapters.sql.principals import Principal
-from hub.domain.areas import victim_area
-from hub.domain.events import CanonicalEvent
+from hub.domain.areas import AreaBook, AreaSettings, victim_area
 from hub.domain.family import Entry, FamilyProjection
 from hub.domain.reports import window_counts
 from hub.services.access import (
@@ -25,7 +25,7 @@ from hub.services.access import (
     require_subjects_in_area,
 )
 from hub.services.context import HubContext
-from hub.services.disclosure import PolicyPoint
+from hub.services.disclosure import Held, PolicyPoint
 from hub.services.errors import NotFound
 
 FAMILY_ID = r"^f_[a-z2-7]{32}$"
@@ -90,12 +90,9 @@ class ScreenedFamily:
     """The family as this reader may see it, with the decisions that say so."""
 
     def __init__(
-        self,
-        p: FamilyProjection,
-        decided: list[tuple[Entry, Decision]],
-        stored: dict[str, CanonicalEvent],
+        self, p: FamilyProjection, decided: list[tuple[Entry, Decision]], held: dict[str, Held]
     ) -> None:
-        self.stored = stored
+        self.held = held
         shown: list[Entry] = []
         self.involvement: list[Involvement] = []
         self.refusals: set[str] = set()
@@ -120,41 +117,56 @@ class ScreenedFamily:
     def shared_tokens(self) -> list[str]:
         """Tokens of the people named by the events shared with the reader."""
         ids = {d.hub_id for d in self.decisions if d.shared}
-        return sorted({s.token for i in ids if i in self.stored for s in self.stored[i].subjects})
-
-
-def screen_family_events(
-    policy: PolicyPoint, principal: Principal, purpose: str, p: FamilyProjection,
-    stored: dict[str, CanonicalEvent],
-) -> ScreenedFamily:  # fmt: skip
-    """Decide every timeline entry on its stored event."""
-    pairs = [(e, stored[e.hub_id]) for e in p.timeline if e.hub_id in stored]
-    decisions = policy.decide(principal, purpose, [ev for _e, ev in pairs])
-    decided = [(e, d) for (e, _ev), d in zip(pairs, decisions, strict=True)]
-    return ScreenedFamily(p, decided, stored)
+        return sorted({t for i in ids if i in self.held for t in self.held[i].item.subjects})
 
 
 def screen_family(
     services: HubContext, policy: PolicyPoint, principal: Principal, purpose: str,
     p: FamilyProjection,
 ) -> ScreenedFamily:  # fmt: skip
-    """The family as this reader may see it, deciding on the stored events."""
-    return screen_family_events(
-        policy, principal, purpose, p,
-        events_by_id(services.engine, [e.hub_id for e in p.timeline]),
-    )  # fmt: skip
+    """Decide every timeline entry on its stored event (its decision inputs: policy.held)."""
+    held = policy.held(e.hub_id for e in p.timeline)
+    entries = [e for e in p.timeline if e.hub_id in held]
+    decisions = policy.decide_items(principal, purpose, [held[e.hub_id].item for e in entries])
+    return ScreenedFamily(p, list(zip(entries, decisions, strict=True)), held)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a reader's visible projection shows (its views, its timeline as shown, its
+    victim's area): derived once per stored version of the family and per what the reader
+    may see of each entry, then kept with the family. Read only: it is shared."""
+
+    views: dict[str, Any]
+    timeline: list[dict[str, Any]]
+    area: AreaSettings
+
+
+def _shown(seen: ScreenedFamily, book: AreaBook, kept: CachedFamily | None) -> Shown:
+    # the visible projection is a function of the stored one and, per entry, of whether it
+    # is shared and with which view and fields (visible_entry): the key holds exactly that
+    key = ("shown", tuple((d.hub_id, d.shared, d.view, d.fields) for d in seen.decisions))
+    found = kept.remembered(key) if kept is not None else None
+    if isinstance(found, Shown):
+        return found
+    visible = seen.projection
+    views = visible.to_dict()
+    shown = Shown(views, [_entry_out(e) for e in views.pop("timeline")], victim_area(visible, book))
+    if kept is not None:
+        kept.remember(key, shown)
+    return shown
 
 
 def _view(
     services: HubContext, policy: PolicyPoint, principal: Principal, purpose: str,
-    p: FamilyProjection, now: datetime,
+    p: FamilyProjection, now: datetime, kept: CachedFamily | None = None,
 ) -> FamilyOut:  # fmt: skip
     """The family view for this reader, audited before it is returned (raises AuditError)."""
     seen = screen_family(services, policy, principal, purpose, p)
     visible = seen.projection
-    views = visible.to_dict()
-    book = services.areas
-    counts = window_counts(visible, victim_area(visible, book), now) if visible.timeline else {}
+    shown = _shown(seen, services.areas, kept)
+    views = shown.views
+    counts = window_counts(visible, shown.area, now) if visible.timeline else {}
     marac = principal.role in MARAC_ROLES
     shared = {d.hub_id for d in seen.decisions if d.shared}
     tokens = seen.shared_tokens()
@@ -165,14 +177,14 @@ def _view(
             principal, purpose, f"GET /v1/families/{p.family_id}", seen.decisions, tokens,
             sorted(shared), fields + (NAME_FIELDS if marac and visible.timeline else []),
         )  # fmt: skip
-    members = views["members"]
+    members = {pid: dict(m) for pid, m in views["members"].items()}  # names are per reader
     if marac:
         names = services.vault.names(t for m in members.values() for t in m["tokens"])
         for m in members.values():
             m["names"] = {t: names[t] for t in m["tokens"] if t in names}
     return FamilyOut(
         family_id=p.family_id, members=members, relations=views["relations"],
-        timeline=[_entry_out(e) for e in views["timeline"]], involvement=seen.involvement,
+        timeline=shown.timeline, involvement=seen.involvement,
         risk=views["risk"], markers=views["markers"], needs=views["needs"],
         agencies=views["agencies"], marac=views["marac"], cases=views["cases"],
         alerts=views["alerts"],
@@ -196,7 +208,7 @@ def family_view(
     Refused (audited) to readers the policy shows nothing and to readers of another area."""
     action = f"GET /v1/families/{family_id}"
     require_case_reader(services, principal, purpose, action, [])
-    found = find_family(services.engine, family_id)
+    found = services.families.find(family_id)
     if found is None:
         raise NotFound(f"no family {family_id}")
     if found.moved_to is not None:
@@ -204,12 +216,17 @@ def family_view(
         area = family_area(services, found.moved_to)
         require_area(services, principal, purpose, action, [area], [])
         return Moved(family_id, found.moved_to)
-    assert found.state is not None  # a current family id has its projection
-    p = FamilyProjection.from_dict(found.state)
-    tokens = sorted({s.token for e in p.timeline for s in e.subjects})
-    area = victim_area(p, services.areas).name
+    assert found.current is not None  # a current family id has its projection
+    kept = found.current
+    p = kept.projection
+    gate = kept.remembered("gate")  # whom and which area the family is about
+    if gate is None:
+        gate = (sorted({s.token for e in p.timeline for s in e.subjects}),
+                victim_area(p, services.areas).name)  # fmt: skip
+        kept.remember("gate", gate)
+    tokens, area = gate
     require_area(services, principal, purpose, action, [area], tokens)
-    return _view(services, services.policy, principal, purpose, p, datetime.now(UTC))
+    return _view(services, services.policy, principal, purpose, p, datetime.now(UTC), kept)
 
 
 def _subject_family(

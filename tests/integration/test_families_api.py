@@ -157,6 +157,34 @@ def test_a_gp_sees_markers_and_involvement_only_and_nothing_leaks(api: Api, fami
     assert all("names" not in m for m in view["members"].values())
 
 
+def test_each_read_shows_the_reader_their_own_view_of_the_latest_projection(
+    api: Api, family: Family
+) -> None:
+    """The API keeps a family's parsed projection, and what each reader's view derives from
+    it, in memory: a GP reading after a chair still sees only the GP's view, and an event
+    applied since the last read is in the next one (and in its audit record)."""
+    chair = family.key("Chair Example", "person", "marac_chair")
+    gp = family.key("GP Example", "person", "gp", "TEST-GP-A")
+    first = family.read(chair)
+    assert len(first["timeline"]) == 7
+    seen_by_gp = family.read(gp)
+    assert [e["type"] for e in seen_by_gp["timeline"]] == ["marker.added"]
+    assert family.perp not in json.dumps(seen_by_gp) and "names" not in json.dumps(seen_by_gp)
+    again = family.read(chair)
+    assert {k: v for k, v in again.items() if k not in ("audit_record_id", "rule_counts")} == {
+        k: v for k, v in first.items() if k not in ("audit_record_id", "rule_counts")
+    }
+    later = copy.deepcopy(EXAMPLES["police.incident"]) | {"id": "TEST-POLICE-INCIDENT-0002"}
+    family.send("TEST-POLICE-A", "police", later)
+    family.process()
+    after = family.read(chair)
+    assert len(after["timeline"]) == 8
+    assert after["agencies"] != first["agencies"]  # the police agency's count moved
+    record = json.loads(list(api.services.audit.records())[-1].body)
+    assert len(record["items"]) == 8 and len(record["decisions"]) == 8
+    assert [e["type"] for e in family.read(gp)["timeline"]] == ["marker.added"]
+
+
 def test_an_idva_sees_summaries_without_sealed_detail(api: Api, family: Family) -> None:
     idva = family.key("IDVA Example", "person", "idva", "TEST-IDVA-B")
     view = family.read(idva, purpose="marac_case_preparation")

@@ -15,7 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from consent.policy import MARAC_ROLES
 from hub.domain.family.cases import OUTCOME_WORDS, REASON_WORDS
 from hub.entrypoints.shared import THROUGH_POLICY_POINT, ServicesDep
-from hub.entrypoints.web.family_model import filter_timeline, risk_histories, support_rows
+from hub.entrypoints.web.family_model import (
+    filter_timeline,
+    risk_histories,
+    shown_facts,
+    support_rows,
+)
 from hub.entrypoints.web.genogram import layout
 from hub.entrypoints.web.rendering import PageError, call_service, page, pagination
 from hub.entrypoints.web.session import FormDep, SessionDep
@@ -42,8 +47,10 @@ def _timeline_page(
         number, len(entries), TIMELINE_PAGE,
         lambda n: "?" + urlencode({**kept, "page": n}) + "#timeline",
     )  # fmt: skip
+    shown = entries[paging["first"] - 1 : paging["last"]]
     return {
-        "timeline": entries[paging["first"] - 1 : paging["last"]],
+        # the entries are the family view's (shared, read only): each row gets its own dict
+        "timeline": [{**e, "shown_facts": shown_facts(e["facts"])} for e in shown],
         "timeline_paging": paging,
     }
 

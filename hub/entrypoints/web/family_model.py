@@ -5,6 +5,7 @@ the reader was already shown (the policy point screened it), so it discloses not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Number
 from typing import Any
 
 from hub.contract.vocabulary import EventType
@@ -58,6 +59,11 @@ def filter_timeline(
         if (not agency or e["agency_id"] == agency) and (not type_ or e["type"] == type_)
     ]  # fmt: skip
     return sorted(kept, key=lambda e: e["time"], reverse=True)
+
+
+def shown_facts(facts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The facts a timeline row lists: the single values (text, numbers, yes/no), in order."""
+    return [(k, v) for k, v in facts.items() if isinstance(v, str | Number)]
 
 
 @dataclass(frozen=True)
