@@ -8,6 +8,7 @@ patching the real one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -98,6 +99,7 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
             settings.embedded_broker,
             settings.relay_poll_seconds,
             KafkaSecurity.from_settings(settings).aiokafka(),
+            prepare_broker=functools.partial(topics.ensure_topics, settings),
         )
     policy_text = (
         settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None

@@ -6,7 +6,10 @@ tests run) against the embedded broker; Apache Kafka needs none of it. See DESIG
 - every Fetch is held about half of fetch_max_wait_ms even with data ready → 50 ms;
   faust hard-codes 1,500 ms, so ``patch_faust_fetch_wait`` lowers it on the consumer it builds;
 - idempotent producers break after a broker restart → idempotence off;
-- memory only: a restart loses every topic (the event store refills them).
+- memory only: a restart loses every topic (the event store refills them);
+- a restarted broker acknowledges records for a topic it does not have yet, and drops them →
+  ``watch_connections`` lets the relay notice that its producer reconnected (possibly to a new
+  broker on the same address) and publish again with a new producer once the topics exist.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,28 @@ def patch_faust_fetch_wait(fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
     cls._hub_original_create = original  # type: ignore[attr-defined]
     cls._create_worker_consumer = create  # type: ignore[method-assign]
     cls._hub_fetch_patch = fetch_max_wait_ms  # type: ignore[attr-defined]
+
+
+def watch_connections(producer: Any, closed: Callable[[], None]) -> None:
+    """Call ``closed`` whenever one of an aiokafka producer's broker connections closes other
+    than at its own shutdown (broken, timed out, idle, out of sync). Install before start().
+
+    aiokafka reconnects by itself, to whatever listens at the broker's address, and retries
+    its batches there with the topics and partitions it knew. Against the embedded broker that
+    may be a new, empty one, which acknowledges records for topics it lacks and loses them: a
+    producer that reconnected is no longer trusted. Every connection after the first goes
+    through the client's ``_on_connection_closed`` (an aiokafka internal), wrapped here."""
+    from aiokafka.conn import CloseReason
+
+    client = producer.client
+    original = client._on_connection_closed
+
+    def on_close(conn: Any, reason: Any) -> None:
+        if reason != CloseReason.SHUTDOWN:
+            closed()
+        original(conn, reason)
+
+    client._on_connection_closed = on_close
 
 
 def free_port() -> int:
