@@ -41,7 +41,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from kafka.errors import KafkaError as AdminError  # kafka-python's, raised by topic creation
 
-from hub.adapters.kafka.embedded import watch_connections
+from hub.adapters.kafka.embedded import connect_to_every_broker, watch_connections
 from hub.adapters.sql.events import OutboxRow, SqlEventStore
 from hub.contract.kafka_clients import producer_tuning
 from hub.domain.events import CanonicalEvent
@@ -76,7 +76,7 @@ class OutboxRelay:
     ) -> None:
         self._store = store
         self._prepare_broker = prepare_broker
-        self._reconnected = asyncio.Event()  # the current producer lost a connection
+        self._lost_broker = asyncio.Event()  # the current producer lost its broker once
         self._publish_timeout = publish_timeout
         self._factory = producer_factory
         self._client_options = client_options or {}
@@ -123,17 +123,19 @@ class OutboxRelay:
             **producer_tuning(self._embedded),
             **self._client_options,
         )
-        self.producers_built += 1
-        reconnected = self._reconnected = asyncio.Event()
+        lost = self._lost_broker = asyncio.Event()
         if self._embedded:  # Tansu may be a new broker behind the same address: see embedded.py
-            watch_connections(producer, reconnected.set)
+            watch_connections(producer, lost.set)
         try:
             await self._bounded(producer.start(), "connect to it")
+            if self._embedded:  # connected first: a broker replaced later is seen as lost
+                await self._bounded(connect_to_every_broker(producer), "connect to it")
             if self._embedded and self._prepare_broker is not None:
                 await self._bounded(asyncio.to_thread(self._prepare_broker), "create the topics")
         except BaseException:
             await _stop_quietly(producer)  # a half-started producer keeps sockets and tasks
             raise
+        self.producers_built += 1  # and started
         return producer
 
     async def _bounded(self, work: Coroutine[Any, Any, T], doing: str) -> T:
@@ -163,11 +165,8 @@ class OutboxRelay:
                     self._recovered()
                 except _Stopping:
                     break
-                except ProducerReconnected:
-                    log.debug("outbox relay: the producer reconnected; publishing with a new one")
-                    await _stop_quietly(producer)
-                    producer = None
-                    continue
+                except ProducerLostBroker:  # not an outage by itself: the next producer says
+                    log.debug("outbox relay: the producer lost its broker; building a new one")
                 except (KafkaError, AdminError, OSError) as exc:  # BrokerTimeout included
                     self._broker_lost(exc)
                 except Exception as exc:  # the database, or a bug: never end the relay for it
@@ -255,12 +254,12 @@ class OutboxRelay:
         messages = [
             (r.topic, r.value.encode(), family.encode()) for r in rows for family in families[r.seq]
         ]
-        reconnected = self._reconnected
-        if reconnected.is_set():
-            raise ProducerReconnected
-        await self._bounded(_unless_set(_send_all(producer, messages), reconnected), "publish")
-        if reconnected.is_set():  # acknowledged, perhaps by a broker that dropped them
-            raise ProducerReconnected
+        lost = self._lost_broker
+        if lost.is_set():
+            raise ProducerLostBroker
+        await self._bounded(_unless_set(_send_all(producer, messages), lost), "publish")
+        if lost.is_set():  # acknowledged, perhaps by a new broker that dropped them
+            raise ProducerLostBroker
         await asyncio.to_thread(self._store.mark_published, [r.seq for r in rows])
         self.published += len(rows)
         return len(rows)
@@ -287,19 +286,20 @@ async def _send_all(producer: AIOKafkaProducer, messages: list[tuple[str, bytes,
     await asyncio.gather(*futures)
 
 
-class ProducerReconnected(Exception):
-    """The producer lost a connection: what it sends may reach a new, empty broker (embedded
-    only), so its batch is not marked and a new producer publishes it again."""
+class ProducerLostBroker(Exception):
+    """The producer lost its broker (a connection closed or could not be made): what it sends
+    may reach a new, empty broker (embedded only), so its batch is not marked and a new
+    producer publishes it again."""
 
 
 async def _unless_set(work: Coroutine[Any, Any, None], event: asyncio.Event) -> None:
-    """Await work; if the event is set first, cancel it and raise ProducerReconnected."""
+    """Await work; if the event is set first, cancel it and raise ProducerLostBroker."""
     task = asyncio.ensure_future(work)
     waiting = asyncio.ensure_future(event.wait())
     try:
         await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
-            raise ProducerReconnected
+            raise ProducerLostBroker
         task.result()
     finally:
         waiting.cancel()

@@ -116,8 +116,9 @@ def test_a_publish_never_acknowledged_is_abandoned_and_a_new_producer_publishes_
     assert sorted(hub_ids_on(hub_settings)) == sorted(hub_ids)  # each once: the first sent none
 
 
+@pytest.mark.parametrize("published_before", [0, 3])
 def test_what_a_broker_back_empty_acknowledged_and_dropped_is_published_again(
-    tmp_path: Path,
+    tmp_path: Path, published_before: int
 ) -> None:
     broker = EmbeddedBroker.start(tmp_path / "broker")
     try:
@@ -130,11 +131,13 @@ def test_what_a_broker_back_empty_acknowledged_and_dropped_is_published_again(
             store, broker.bootstrap, True, 0.05,
             prepare_broker=functools.partial(ensure_topics, settings),
         )  # fmt: skip
-        store_events(store, topic(settings), 1, 3)
+        store_events(store, topic(settings), 1, published_before)
         after: list[str] = []
 
         async def scenario() -> None:
             nonlocal broker
+            # with nothing published before, the producer has no connection to the broker yet
+            await until(lambda: relay.producers_built == 1, 60, "the relay's producer")
             await until(lambda: store.unpublished_count() == 0, 60, "the first events out")
             await asyncio.to_thread(stop_process, broker.proc, "embedded broker", 10)
             # stored while the broker is away: the relay's producer retries them by itself,
