@@ -27,6 +27,7 @@ from hub.adapters.rules_file import load_area_book
 from hub.adapters.sql.batching import BatchingAppender
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.events import SqlEventStore
+from hub.adapters.sql.lease import SqlLease, holder_id
 from hub.adapters.sql.principals import KeyCache, SqlPrincipalStore
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
@@ -100,6 +101,9 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
             settings.relay_poll_seconds,
             KafkaSecurity.from_settings(settings).aiokafka(),
             prepare_broker=functools.partial(topics.ensure_topics, settings),
+            lease=SqlLease(
+                engine, "outbox", holder_id(), timedelta(seconds=settings.relay_lease_seconds)
+            ),
         )
     policy_text = (
         settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None

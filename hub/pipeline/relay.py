@@ -26,6 +26,10 @@ connection errors are muted meanwhile: it would log them many times a second). W
 restarts its embedded broker (memory only, so empty), it asks the relay to refill it; the
 relay marks every row for publishing again between two batches, so no row acknowledged by
 the lost broker can be marked as published after the refill.
+
+Several processes on one store (API replicas on one PostgreSQL) each run a relay; only the
+holder of the relay lease (hub.adapters.sql.lease) links and publishes, the others stand by
+and take over when it is given up or lapses (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -43,6 +48,7 @@ from kafka.errors import KafkaError as AdminError  # kafka-python's, raised by t
 
 from hub.adapters.kafka.embedded import connect_to_every_broker, watch_connections
 from hub.adapters.sql.events import OutboxRow, SqlEventStore
+from hub.adapters.sql.lease import SqlLease
 from hub.contract.kafka_clients import producer_tuning
 from hub.domain.events import CanonicalEvent
 from hub.pipeline.isolation import describe
@@ -73,8 +79,13 @@ class OutboxRelay:
         publish_timeout: float = PUBLISH_TIMEOUT_SECONDS,
         producer_factory: Callable[..., AIOKafkaProducer] = AIOKafkaProducer,
         prepare_broker: Callable[[], None] | None = None,  # creates the hub's topics
+        lease: SqlLease | None = None,  # with several processes on one store: see _hold_lease
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._lease = lease
+        self._clock = clock
+        self._renew_at: float | None = None  # monotonic; None: the lease is not held
         self._prepare_broker = prepare_broker
         self._lost_broker = asyncio.Event()  # the current producer lost its broker once
         self._publish_timeout = publish_timeout
@@ -100,6 +111,7 @@ class OutboxRelay:
         """For readiness: can the relay publish, and if not, why and since when."""
         down = self._down_since
         return {
+            "lease": "none" if self._lease is None else "held" if self._renew_at else "standby",
             "broker_ok": down is None,
             "error": self._error if down is not None else "",
             "down_seconds": round(time.monotonic() - down, 1) if down is not None else 0.0,
@@ -157,6 +169,11 @@ class OutboxRelay:
                     if self._refill_requested:
                         await self._refill(producer)
                         producer = None
+                    if not await self._hold_lease():
+                        await _stop_quietly(producer)  # a standby keeps no connections
+                        producer = None
+                        await self._standby()
+                        continue
                     if producer is None:
                         producer = await self._unless_stopped(self._producer())
                     sent = await self._unless_stopped(self._publish_batch(producer))
@@ -184,6 +201,42 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
         finally:
             await _stop_quietly(producer)
+            await self._release_lease()
+
+    async def _hold_lease(self) -> bool:
+        """Hold the lease before linking or publishing (True), renewing it once a third of its
+        length has passed: a batch starts only while the last renewal is that recent, so a
+        holder that cannot renew stops well before its lease lapses. False: another
+        process's relay holds it."""
+        if self._lease is None:
+            return True
+        if self._renew_at is not None and time.monotonic() < self._renew_at:
+            return True
+        asked = time.monotonic()
+        expires = await asyncio.to_thread(self._lease.acquire, self._clock())
+        if expires is None:
+            if self._renew_at is not None:
+                log.warning("outbox relay: another process took the relay lease; standing by")
+            self._renew_at = None
+            return False
+        if self._renew_at is None:
+            log.info("outbox relay: took the relay lease as %s", self._lease.holder)
+        self._renew_at = asked + self._lease.length.total_seconds() / 3
+        return True
+
+    async def _standby(self) -> None:
+        """Wait a third of the lease (or until stopped) before asking for it again."""
+        assert self._lease is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), self._lease.length.total_seconds() / 3)
+
+    async def _release_lease(self) -> None:
+        """On an orderly stop, let another process's relay take over at once."""
+        if self._lease is None or self._renew_at is None or not self._stopping:
+            return
+        self._renew_at = None
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.to_thread(self._lease.release), STOP_GRACE_SECONDS)
 
     async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T:
         """Await work; once stop is asked, give it STOP_GRACE_SECONDS more, then cancel it."""
