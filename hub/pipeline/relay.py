@@ -13,9 +13,10 @@ The relay recovers by itself, and never ends before it is stopped:
 - every wait on the broker is bounded: a producer that has not started, or a batch not
   acknowledged, within `publish_timeout` seconds is abandoned, the producer closed (its tasks
   too) and a new one built; the batch's rows, never marked, go out again;
-- on the embedded broker, a producer that lost a connection is not trusted with another batch:
-  aiokafka reconnects by itself to whatever listens at the address, and an embedded broker
-  restarted there (empty) acknowledges records for topics it does not have yet, and drops them.
+- on the embedded broker, a producer that lost its broker once (a connection closed or
+  refused) is not trusted with another batch: aiokafka reconnects by itself to whatever
+  listens at the address, and an embedded broker restarted there (empty) acknowledges records
+  for topics it does not have yet, and drops them.
   The rows were marked sent and the events never reached the worker (the readiness-outage
   test's "lags never fell"). The batch is published again by a new producer, once the hub's
   topics exist (`prepare_broker`); consumers skip repeats;
@@ -174,8 +175,9 @@ class OutboxRelay:
                         producer = None
                         await self._standby()
                         continue
-                    if producer is None:
+                    if producer is None:  # then ask for the lease again: building takes time
                         producer = await self._unless_stopped(self._producer())
+                        continue
                     sent = await self._unless_stopped(self._publish_batch(producer))
                     backoff = 0.1
                     self._broker_back()

@@ -94,6 +94,8 @@ def test_a_lost_broker_is_named_and_the_relay_lag_rises_then_falls(
         # supervisor brings it back: same port, topics created, a new worker
         back = EmbeddedBroker.start(tmp_path / "broker-again", own_broker.port)
         own_broker.proc = back.proc  # the fixture stops this one
+        # the relay's retries may reach the new broker first: it publishes them again once the
+        # topics exist (a new broker drops what it is sent before), so this may race it
         ensure_topics(settings)
         hub.restart_worker()
 
