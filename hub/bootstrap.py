@@ -8,6 +8,7 @@ patching the real one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from hub.adapters.sql.batching import BatchingAppender
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.family_cache import FamilyCache
+from hub.adapters.sql.lease import SqlLease, holder_id
 from hub.adapters.sql.principals import KeyCache, SqlPrincipalStore
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
@@ -100,6 +102,10 @@ def build_services(settings: Settings, *, audit: AuditLog | None = None) -> Serv
             settings.embedded_broker,
             settings.relay_poll_seconds,
             KafkaSecurity.from_settings(settings).aiokafka(),
+            prepare_broker=functools.partial(topics.ensure_topics, settings),
+            lease=SqlLease(
+                engine, "outbox", holder_id(), timedelta(seconds=settings.relay_lease_seconds)
+            ),
         )
     policy_text = (
         settings.sharing_policy_file.read_text("utf-8") if settings.sharing_policy_file else None

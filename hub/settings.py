@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(
         0.2, gt=0, description="How often the outbox relay looks for rows written elsewhere."
     )
+    relay_lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        description="The outbox relay's lease in the database: of several API processes on one "
+        "store, only the holder links and publishes; it renews every third of this, and another "
+        "process's relay takes over once it has lapsed (at once after an orderly stop). Keep "
+        "it well above the hosts' clock skew.",
+    )
     key_dir: Path | None = Field(
         None,
         description="Where the hub's secret keys live (0700; each key 0600), apart from the "

@@ -70,12 +70,6 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     stop_process(broker.proc, "embedded broker", 10)
 
 
-@pytest.mark.skip(
-    reason="KNOWN DEFECT, under investigation: in 1 of 3 full runs on a busy 2-core machine the "
-    "relay published nothing for 2 minutes after the broker came back on the same port (no error "
-    "logged, lags never fell). Kept out of CI until the relay's recovery is fixed; the broker "
-    "outage itself is covered by test_relay_outage.py and tests/faults."
-)
 def test_a_lost_broker_is_named_and_the_relay_lag_rises_then_falls(
     tmp_path: Path, own_broker: EmbeddedBroker
 ) -> None:
@@ -100,6 +94,8 @@ def test_a_lost_broker_is_named_and_the_relay_lag_rises_then_falls(
         # supervisor brings it back: same port, topics created, a new worker
         back = EmbeddedBroker.start(tmp_path / "broker-again", own_broker.port)
         own_broker.proc = back.proc  # the fixture stops this one
+        # the relay's retries may reach the new broker first: it publishes them again once the
+        # topics exist (a new broker drops what it is sent before), so this may race it
         ensure_topics(settings)
         hub.restart_worker()
 

@@ -141,6 +141,7 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         future_tolerance_seconds=60,
         clock_check_seconds=2.5,
         relay_poll_seconds=0.05,
+        relay_lease_seconds=12.5,
         key_dir=tmp_path / "key-dir",
         master_key_file=tmp_path / "keys" / "master.key",
         max_batch_events=12,

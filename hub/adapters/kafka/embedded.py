@@ -6,7 +6,11 @@ tests run) against the embedded broker; Apache Kafka needs none of it. See DESIG
 - every Fetch is held about half of fetch_max_wait_ms even with data ready → 50 ms;
   faust hard-codes 1,500 ms, so ``patch_faust_fetch_wait`` lowers it on the consumer it builds;
 - idempotent producers break after a broker restart → idempotence off;
-- memory only: a restart loses every topic (the event store refills them).
+- memory only: a restart loses every topic (the event store refills them);
+- a restarted broker acknowledges records for a topic it does not have yet, and drops them →
+  ``watch_connections`` lets the relay notice that its producer lost its broker (and may
+  reach a new one on the same address) and publish again with a new producer once the topics
+  exist; ``connect_to_every_broker`` makes that producer connect before the topics are made.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +68,44 @@ def patch_faust_fetch_wait(fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
     cls._hub_original_create = original  # type: ignore[attr-defined]
     cls._create_worker_consumer = create  # type: ignore[method-assign]
     cls._hub_fetch_patch = fetch_max_wait_ms  # type: ignore[attr-defined]
+
+
+def watch_connections(producer: Any, lost: Callable[[], None]) -> None:
+    """Call ``lost`` whenever an aiokafka producer fails to connect to a broker, or one of its
+    connections closes other than at its own shutdown. Install before start().
+
+    aiokafka reconnects by itself, to whatever listens at the broker's address, and retries
+    its batches there with the topics and partitions it knew. Against the embedded broker that
+    may be a new, empty one, which acknowledges records for topics it lacks and loses them: a
+    producer that lost its broker, even once, is no longer trusted. aiokafka internals are
+    wrapped here (``_get_conn``, which answers None when it cannot connect, and
+    ``_on_connection_closed``, called when an open connection closes)."""
+    from aiokafka.conn import CloseReason
+
+    client = producer.client
+    on_close, get_conn = client._on_connection_closed, client._get_conn
+
+    def closed(conn: Any, reason: Any) -> None:
+        if reason != CloseReason.SHUTDOWN:
+            lost()
+        on_close(conn, reason)
+
+    async def connect(*args: Any, **kwargs: Any) -> Any:
+        conn = await get_conn(*args, **kwargs)
+        if conn is None:
+            lost()
+        return conn
+
+    client._on_connection_closed, client._get_conn = closed, connect
+
+
+async def connect_to_every_broker(producer: Any) -> None:
+    """Open the producer's connections now, to the brokers it started with, so that a broker
+    replaced afterwards shows as a connection lost (``watch_connections``) rather than as a
+    first connection made to the new one."""
+    client = producer.client
+    for broker in client.cluster.brokers():
+        await client.ready(broker.nodeId)
 
 
 def free_port() -> int:

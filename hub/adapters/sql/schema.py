@@ -359,3 +359,14 @@ audit_index_subjects = _audit_index_values(
     Index("ix_audit_index_subjects_seq", "seq"),  # a listing's subjects, by record
 )  # fmt: skip
 audit_index_bases = _audit_index_values("audit_index_bases", "basis", 80)
+
+# The outbox relay's lease (hub/adapters/sql/lease.py): every API process runs a relay, but
+# only the holder of the "outbox" row links and publishes; it renews the row well before
+# `expires_at`, and another process's relay takes it once it has lapsed.
+relay_lease = Table(
+    "relay_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(160), nullable=False),  # host:pid:random, of the holding relay
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
