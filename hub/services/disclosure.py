@@ -63,7 +63,7 @@ def item_of(event: CanonicalEvent) -> Item:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
     """What the policy point needs of a stored event to decide on it, without its content."""
 
