@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,6 +140,28 @@ class Shown:
     views: dict[str, Any]
     timeline: list[dict[str, Any]]
     area: AreaSettings
+    # the last window counts worked out for it: (as of, local day, counts, next event time)
+    counts: list[tuple[datetime, Any, dict[str, Any], datetime | None]] = field(
+        default_factory=list, compare=False
+    )
+
+
+def counts_as_of(shown: Shown, visible: FamilyProjection, now: datetime) -> dict[str, Any]:
+    """window_counts(visible, shown.area, now), reusing the last counts worked out for this
+    visible projection while they cannot have moved: the same local day (so the same window)
+    and no entry's event time passed since (an entry counts once its time is reached)."""
+    if not visible.timeline:
+        return {}
+    day = shown.area.calendar.local_date(now)
+    last = shown.counts[-1] if shown.counts else None
+    if last is not None:
+        at, at_day, counts, next_time = last
+        if at_day == day and at <= now and (next_time is None or now < next_time):
+            return {**counts, "as_of": now.isoformat()}
+    counts = window_counts(visible, shown.area, now)
+    next_time = min((e.time for e in visible.timeline if e.time > now), default=None)
+    shown.counts[:] = [(now, day, counts, next_time)]
+    return counts
 
 
 def _shown(seen: ScreenedFamily, book: AreaBook, kept: CachedFamily | None) -> Shown:
@@ -166,7 +188,7 @@ def _view(
     visible = seen.projection
     shown = _shown(seen, services.areas, kept)
     views = shown.views
-    counts = window_counts(visible, shown.area, now) if visible.timeline else {}
+    counts = counts_as_of(shown, visible, now)
     marac = principal.role in MARAC_ROLES
     shared = {d.hub_id for d in seen.decisions if d.shared}
     tokens = seen.shared_tokens()
