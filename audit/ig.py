@@ -36,6 +36,7 @@ __all__ = [
     "decision_of",
     "entries_of",
     "is_override",
+    "item_decisions",
     "outside_open_case",
     "overrides",
     "sar_csv",
@@ -118,6 +119,22 @@ EVERYTHING = Criteria()  # no filter
 
 def select(entries: Iterable[AuditEntry], criteria: Criteria) -> list[AuditEntry]:
     return [e for e in entries if criteria.matches(e)]
+
+
+def item_decisions(body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The record's decisions, one per item with its ``hub_id``, in the order written.
+
+    The hub writes decisions grouped by kind, each kind once with the ``hub_ids`` it was
+    decided for (hub.services.disclosure.decision_records); records written before that hold
+    one decision per item with its ``hub_id``. Both read back alike here."""
+    for d in body.get("decisions") or []:
+        ids = d.get("hub_ids")
+        if ids is None:
+            yield dict(d)
+            continue
+        kind = {k: v for k, v in d.items() if k != "hub_ids"}
+        for hub_id in ids:
+            yield {"hub_id": hub_id, **kind}
 
 
 def is_override(entry: AuditEntry) -> bool:
@@ -214,7 +231,8 @@ SAR_COLUMNS = (
 def sar_rows(
     entries: Iterable[AuditEntry], token: str, describe: Callable[[str], str] = str
 ) -> list[dict[str, Any]]:
-    """One row per record naming this subject, oldest first, in words a person can read.
+    """One row per record naming this subject, oldest first, in words a person can read
+    (a record's decisions are read per kind: what they share is all a row needs).
 
     Who is a role and agency, never a staff member's identity; other people named in the same
     record are counted, never named. describe turns a basis or override code into words.

@@ -20,7 +20,7 @@ ENVELOPE_FIELDS = ("hub_id", "type", "agency_id")
 TIMED_FIELDS = ("time", "subjects")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """Something about to be shown: one stored event, described without its content."""
 
@@ -34,14 +34,14 @@ class Item:
     sealed_fields: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     principal_id: str
     role: str
     agency_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Override:
     """Sharing without consent under DPA 2018 Sch 1 para 18, decided by a person."""
 
@@ -83,7 +83,7 @@ def justification_problem(text: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     hub_id: str
     outcome: str  # "share" or "refuse"

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -87,32 +89,45 @@ def visible_entry(entry: Entry, decision: Decision) -> Entry | None:
 
 
 class ScreenedFamily:
-    """The family as this reader may see it, with the decisions that say so."""
+    """The family as this reader may see it, with the decisions that say so. The visible
+    projection and the involvement-only list are built only when asked for (``split``): a
+    reader whose view of the family is already kept (Shown) needs neither."""
 
     def __init__(
         self, p: FamilyProjection, decided: list[tuple[Entry, Decision]], held: dict[str, Held]
     ) -> None:
         self.held = held
+        self._family = p
+        self._shared = [(e, d) for e, d in decided if d.shared]
+        self.refusals = {d.reason for _e, d in decided if not d.shared}
+        # entries refused, and entries whose event is missing from the store
+        self.withheld = len(p.timeline) - len(self._shared)
+        self.decisions = [d for _e, d in decided]
+
+    @cached_property
+    def split(self) -> tuple[FamilyProjection, list[Involvement]]:
+        """The projection of what the reader may see, and the items shown as involvement only."""
         shown: list[Entry] = []
-        self.involvement: list[Involvement] = []
-        self.refusals: set[str] = set()
-        self.withheld = 0
-        for entry, decision in decided:
-            if not decision.shared:
-                self.withheld += 1
-                self.refusals.add(decision.reason)
-                continue
+        involvement: list[Involvement] = []
+        for entry, decision in self._shared:
             seen = visible_entry(entry, decision)
             if seen is None:
-                self.involvement.append(Involvement(
+                involvement.append(Involvement(
                     hub_id=entry.hub_id, type=entry.type, agency_id=entry.agency_id
                 ))  # fmt: skip
             else:
                 shown.append(seen)
-        self.involvement.sort(key=lambda x: (x.agency_id, x.type, x.hub_id))
-        self.withheld += len(p.timeline) - len(decided)  # entries whose event is missing
-        self.projection = FamilyProjection(p.family_id, tuple(shown), p.clock)
-        self.decisions = [d for _e, d in decided]
+        involvement.sort(key=lambda x: (x.agency_id, x.type, x.hub_id))
+        p = self._family
+        return FamilyProjection(p.family_id, tuple(shown), p.clock), involvement
+
+    @property
+    def projection(self) -> FamilyProjection:
+        return self.split[0]
+
+    @property
+    def involvement(self) -> list[Involvement]:
+        return self.split[1]
 
     def shared_tokens(self) -> list[str]:
         """Tokens of the people named by the events shared with the reader."""
@@ -140,6 +155,32 @@ class Shown:
     views: dict[str, Any]
     timeline: list[dict[str, Any]]
     area: AreaSettings
+    involvement: list[Involvement]
+    # the last window counts worked out for it: (as of, local day, counts, next event time)
+    counts: list[tuple[datetime, Any, dict[str, Any], datetime | None]] = field(
+        default_factory=list, compare=False
+    )
+
+
+def counts_as_of(
+    shown: Shown, visible: Callable[[], FamilyProjection], now: datetime
+) -> dict[str, Any]:
+    """window_counts(visible(), shown.area, now), reusing the last counts worked out for this
+    visible projection while they cannot have moved: the same local day (so the same window)
+    and no entry's event time passed since (an entry counts once its time is reached)."""
+    if not shown.timeline:
+        return {}
+    day = shown.area.calendar.local_date(now)
+    last = shown.counts[-1] if shown.counts else None
+    if last is not None:
+        at, at_day, counts, next_time = last
+        if at_day == day and at <= now and (next_time is None or now < next_time):
+            return {**counts, "as_of": now.isoformat()}
+    family = visible()
+    counts = window_counts(family, shown.area, now)
+    next_time = min((e.time for e in family.timeline if e.time > now), default=None)
+    shown.counts[:] = [(now, day, counts, next_time)]
+    return counts
 
 
 def _shown(seen: ScreenedFamily, book: AreaBook, kept: CachedFamily | None) -> Shown:
@@ -149,9 +190,12 @@ def _shown(seen: ScreenedFamily, book: AreaBook, kept: CachedFamily | None) -> S
     found = kept.remembered(key) if kept is not None else None
     if isinstance(found, Shown):
         return found
-    visible = seen.projection
+    visible, involvement = seen.split
     views = visible.to_dict()
-    shown = Shown(views, [_entry_out(e) for e in views.pop("timeline")], victim_area(visible, book))
+    shown = Shown(
+        views, [_entry_out(e) for e in views.pop("timeline")], victim_area(visible, book),
+        involvement,
+    )  # fmt: skip
     if kept is not None:
         kept.remember(key, shown)
     return shown
@@ -163,10 +207,9 @@ def _view(
 ) -> FamilyOut:  # fmt: skip
     """The family view for this reader, audited before it is returned (raises AuditError)."""
     seen = screen_family(services, policy, principal, purpose, p)
-    visible = seen.projection
     shown = _shown(seen, services.areas, kept)
     views = shown.views
-    counts = window_counts(visible, shown.area, now) if visible.timeline else {}
+    counts = counts_as_of(shown, lambda: seen.projection, now)
     marac = principal.role in MARAC_ROLES
     shared = {d.hub_id for d in seen.decisions if d.shared}
     tokens = seen.shared_tokens()
@@ -175,7 +218,7 @@ def _view(
     if seen.decisions:
         record_id = policy.audit(
             principal, purpose, f"GET /v1/families/{p.family_id}", seen.decisions, tokens,
-            sorted(shared), fields + (NAME_FIELDS if marac and visible.timeline else []),
+            sorted(shared), fields + (NAME_FIELDS if marac and shown.timeline else []),
         )  # fmt: skip
     members = {pid: dict(m) for pid, m in views["members"].items()}  # names are per reader
     if marac:
@@ -184,7 +227,7 @@ def _view(
             m["names"] = {t: names[t] for t in m["tokens"] if t in names}
     return FamilyOut(
         family_id=p.family_id, members=members, relations=views["relations"],
-        timeline=shown.timeline, involvement=seen.involvement,
+        timeline=shown.timeline, involvement=shown.involvement,
         risk=views["risk"], markers=views["markers"], needs=views["needs"],
         agencies=views["agencies"], marac=views["marac"], cases=views["cases"],
         alerts=views["alerts"],

@@ -23,7 +23,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from audit.chain import ChainedRecord, VerifyResult
 from audit.checkpoint import Checkpoint, public_key_pem
 from audit.fhir import to_bundle
-from audit.ig import IG_QUERY, SAR_COLUMNS, AuditEntry, Criteria, decision_of, summary
+from audit.ig import (
+    IG_QUERY,
+    SAR_COLUMNS,
+    AuditEntry,
+    Criteria,
+    decision_of,
+    item_decisions,
+    summary,
+)
 from audit.igstore import IG_PURPOSE, IgReports
 from audit.prover import prove_inclusion
 from audit.store import SqlAuditStore
@@ -101,7 +109,7 @@ def record(ctx: IgContext, principal: Principal, record_id: str) -> RecordDetail
     entry = AuditEntry(found.seq, found.record_id, json.loads(found.body))
     keys = ("hub_id", "outcome", "view", "fields", "basis", "consent_ref", "consent_status",
             "override", "reason")  # fmt: skip
-    decisions = [{k: d.get(k) for k in keys} for d in entry.body.get("decisions") or []]
+    decisions = [{k: d.get(k) for k in keys} for d in item_decisions(entry.body)]
     return RecordDetail(summary(entry), decision_of(entry), decisions, found.seq)
 
 

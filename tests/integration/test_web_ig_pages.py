@@ -79,6 +79,10 @@ def test_an_ig_officer_finds_a_chairs_reads_and_proves_one(
 
     detail = api.client.get(f"/ig/records/{s.override_read}")
     assert detail.status_code == 200
+    read = next(json.loads(r.body) for r in api.services.audit.records()
+                if r.record_id == s.override_read)  # fmt: skip
+    listed = re.findall(r'hub-token">([0-9a-f-]{36})<', detail.text)
+    assert len(listed) == len(read["items"]) == 2 and set(listed) == set(read["items"])
     assert (
         "Schedule 1 paragraph 18" in detail.text and "TEST: victim cannot be reached" in detail.text
     )

@@ -18,6 +18,8 @@ from audit.ig import (
     CaseBook,
     CaseEvent,
     Criteria,
+    decision_of,
+    item_decisions,
     outside_open_case,
     overrides,
     sar_csv,
@@ -132,6 +134,33 @@ def test_overrides_are_the_records_that_shared_without_consent() -> None:
 
 def case(kind: str, days: float, *tokens: str) -> CaseEvent:
     return CaseEvent(kind, T0 + timedelta(days=days), tokens)
+
+
+def grouped(e: AuditEntry) -> AuditEntry:
+    """The same record with its decisions grouped by kind, as the hub writes them now."""
+    kinds: dict[str, dict[str, object]] = {}
+    for d in e.body["decisions"]:
+        kind = {k: v for k, v in d.items() if k != "hub_id"}
+        kinds.setdefault(json.dumps(kind, sort_keys=True), {**kind, "hub_ids": []})
+        kinds[json.dumps(kind, sort_keys=True)]["hub_ids"].append(d["hub_id"])  # type: ignore[attr-defined]
+    return e._replace(body={**e.body, "decisions": list(kinds.values())})
+
+
+def test_decisions_grouped_by_kind_read_back_per_item_and_answer_the_same_queries() -> None:
+    shared = entry(1, override=OVERRIDE, consent_status="withdrawn")
+    per_item = shared._replace(body={**shared.body, "decisions": [
+        {**shared.body["decisions"][0], "hub_id": f"TEST-ITEM-{n}"} for n in (1, 2, 3)
+    ] + [{**shared.body["decisions"][0], "hub_id": "TEST-ITEM-4", "outcome": "refuse",
+          "override": None, "consent_status": "withdrawn"}]})  # fmt: skip
+    compact = grouped(per_item)
+    assert len(compact.body["decisions"]) == 2  # two kinds of decision over four items
+    assert list(item_decisions(compact.body)) == list(item_decisions(per_item.body))
+    assert [d["hub_id"] for d in item_decisions(compact.body)] == [
+        "TEST-ITEM-1", "TEST-ITEM-2", "TEST-ITEM-3", "TEST-ITEM-4"
+    ]  # fmt: skip
+    assert decision_of(compact) == decision_of(per_item) == "overridden"
+    assert sar_rows([compact], ALEX) == sar_rows([per_item], ALEX)
+    assert sar_rows([compact], ALEX)[0]["consent_status"] == ["withdrawn"]
 
 
 def test_a_case_opens_with_a_referral_or_hearing_and_closes_with_case_closed() -> None:

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from audit.ig import item_decisions
 from consent.bases import SAFEGUARDING_CONDITION
 from consent.decision import Item, Override, Recipient, decide_disclosure, view_fields
 from consent.policy import PERSON_ROLES, PolicyError, load_policy
 from consent.records import ConsentRecord, Provision
 from hub.contract import EVENT_TYPES
 from hub.domain.agencies import load_agency_types
-from hub.services.disclosure import data_fields_of, decision_record
+from hub.services.disclosure import data_fields_of, decision_records
 
 AGENCY_TYPES = load_agency_types()
 POLICY = load_policy(None, EVENT_TYPES, AGENCY_TYPES)
@@ -153,7 +154,7 @@ def test_an_override_shares_without_consent_and_says_so() -> None:
     assert d.shared and d.basis == SAFEGUARDING_CONDITION and d.override == override
     assert "without consent" in d.reason
     # the audit record keeps every field of the decision, the override's included
-    record = decision_record(d)
+    [record] = item_decisions({"decisions": decision_records([d])})
     assert record == {**asdict(d), "fields": list(d.fields)}
     assert record["override"]["justification"] == "Risk of escalation if asked."
 

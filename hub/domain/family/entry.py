@@ -79,14 +79,14 @@ def facts_of(e: CanonicalEvent) -> dict[str, Any]:
     return facts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     person_id: str
     role: str
     token: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One event in a family's timeline."""
 
