@@ -254,6 +254,27 @@ class TestSqliteEventStore(SqlEventStoreContract):
     def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
 
+    def test_the_resend_check_reads_the_index_not_the_whole_store(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        reads: list[tuple[str, Any]] = []
+
+        def on_read(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM events" in statement:
+                reads.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", on_read)
+        try:
+            store.append_many([(e, f"hash-{e.source_id}", TOPIC) for e in numbered(3)])
+        finally:
+            event.remove(engine, "before_cursor_execute", on_read)
+        [(statement, parameters)] = reads
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        [(*_, detail)] = plan
+        assert detail.startswith("SEARCH events USING INDEX")
+        assert detail.endswith("(agency_id=? AND source_id=?)")
+
 
 class TestPostgresEventStore(SqlEventStoreContract):
     @pytest.fixture

@@ -95,7 +95,11 @@ class SqlEventStore:
             known: dict[tuple[str, str], str] = {
                 (a, s): h
                 for a, s, h in conn.execute(
-                    _KNOWN, {"source_ids": sorted({e.source_id for e, _, _ in items})}
+                    _KNOWN,
+                    {
+                        "agency_ids": sorted({e.agency_id for e, _, _ in items}),
+                        "source_ids": sorted({e.source_id for e, _, _ in items}),
+                    },
                 )
             }
             results: list[AppendResult] = []
@@ -219,8 +223,11 @@ class SqlEventStore:
 # as one multi-row INSERT (insertmanyvalues) from its cached compiled form. The events'
 # seqs come back matched by hub_id, not by position: asking for parameter order instead
 # makes SQLite insert row by row, one round trip per event.
+# by agency and id, so the unique index (agency_id, source_id) answers it: by id alone it
+# read the whole table for every batch
 _KNOWN = select(events.c.agency_id, events.c.source_id, events.c.content_hash).where(
-    events.c.source_id.in_(bindparam("source_ids", expanding=True))
+    events.c.agency_id.in_(bindparam("agency_ids", expanding=True)),
+    events.c.source_id.in_(bindparam("source_ids", expanding=True)),
 )
 _INSERT_EVENTS = insert(events).returning(events.c.seq, events.c.hub_id)
 _INSERT_OUTBOX = insert(outbox).returning(outbox.c.seq)
