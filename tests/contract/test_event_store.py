@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.memory import InMemoryEventStore
@@ -218,6 +219,29 @@ class SqlEventStoreContract(EventStoreContract):
         assert store.get(e.hub_id) is None
         assert outbox_rows(engine) == 1
 
+    def test_a_batch_is_stored_in_one_statement_each_for_events_and_outbox(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        inserts: list[str] = []
+
+        def on_insert(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT"):
+                inserts.append(statement.split("(")[0].strip())
+
+        appended = numbered(60)
+        event.listen(engine, "before_cursor_execute", on_insert)
+        try:
+            store.append_many([(e, f"hash-{e.source_id}", TOPIC) for e in appended])
+        finally:
+            event.remove(engine, "before_cursor_execute", on_insert)
+        assert inserts == ["INSERT INTO events", "INSERT INTO outbox"]
+        # each outbox row carries its own event, in store order
+        stored = store.read(0, 100)
+        assert [e for _, e in stored] == appended
+        assert [
+            (r.event_seq, CanonicalEvent.from_json(r.value)) for r in store.pending_outbox()
+        ] == stored
+
 
 class TestInMemoryEventStore(EventStoreContract):
     @pytest.fixture
@@ -229,6 +253,27 @@ class TestSqliteEventStore(SqlEventStoreContract):
     @pytest.fixture
     def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
+
+    def test_the_resend_check_reads_the_index_not_the_whole_store(
+        self, store: SqlEventStore, engine: Engine
+    ) -> None:
+        reads: list[tuple[str, Any]] = []
+
+        def on_read(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM events" in statement:
+                reads.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", on_read)
+        try:
+            store.append_many([(e, f"hash-{e.source_id}", TOPIC) for e in numbered(3)])
+        finally:
+            event.remove(engine, "before_cursor_execute", on_read)
+        [(statement, parameters)] = reads
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        [(*_, detail)] = plan
+        assert detail.startswith("SEARCH events USING INDEX")
+        assert detail.endswith("(agency_id=? AND source_id=?)")
 
 
 class TestPostgresEventStore(SqlEventStoreContract):

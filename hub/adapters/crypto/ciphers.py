@@ -23,7 +23,7 @@ from cachetools import LRUCache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
-from sqlalchemy import Connection, Engine, Insert, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.adapters.sql.schema import key_erasures, subject_keys
@@ -48,8 +48,10 @@ class SqlKeyStore:
     query for the keys not seen lately rather than one per field. Every use first reads the
     erasure count (``key_erasures``, one row, bumped in the transaction that erases a key)
     and forgets the whole cache when it moved: a key erased by any process is never served
-    from a cache. A key made here is cached only once it is read back committed, so a
-    rolled-back batch cannot leave a key in the cache that the database never kept.
+    from a cache (the count comes in the same statement as the first keys read, so a batch
+    whose keys are all cached costs one round trip). A key made here is cached only once it
+    is read back committed, so a rolled-back batch cannot leave a key in the cache that the
+    database never kept.
     """
 
     def __init__(self, engine: Engine, master_key: bytes, cache_size: int = 100_000) -> None:
@@ -81,22 +83,24 @@ class SqlKeyStore:
         query for the rest and, with create, new keys for subjects without one (or erased),
         written in that transaction, so they commit or roll back with what they seal."""
         wanted = set(tokens)
-        erasures = self._erasure_count(conn)
+        with self._lock:
+            valid_under = self._erasures
+            wrapped = {t: w for t in wanted if (w := self._cache.get(t)) is not None}
+        # the erasure count comes with the first read of the keys (one round trip); the
+        # cached keys taken above are used only if it has not moved since they were cached
+        erasures, found, erased = self._read(conn, sorted(wanted - wrapped.keys()))
         with self._lock:
             if erasures != self._erasures:
                 self._cache.clear()
                 self._erasures = erasures
-            wrapped = {t: w for t in wanted if (w := self._cache.get(t)) is not None}
-        missing = sorted(wanted - wrapped.keys())
-        if missing:
-            found, erased = self._read(conn, missing)
-            with self._lock:
-                if erasures == self._erasures:  # no erasure seen since the count was read
-                    self._cache.update(found)
-            wrapped |= found
-            absent = [t for t in missing if t not in found]
-            if create and absent:
-                wrapped |= self._create(conn, absent, erased)
+            self._cache.update(found)  # read in one snapshot with the count they are valid under
+        if erasures != valid_under and wrapped:
+            _, again, erased_since = self._read(conn, sorted(wrapped))
+            wrapped, erased = again, erased | erased_since
+        wrapped |= found
+        absent = sorted(wanted - wrapped.keys())
+        if create and absent:
+            wrapped |= self._create(conn, absent, erased)
         return {t: self._unwrap(t, w) for t, w in wrapped.items()}
 
     def erase(self, token: str) -> bool:
@@ -121,28 +125,23 @@ class SqlKeyStore:
         return bool(done)
 
     @staticmethod
-    def _erasure_count(conn: Connection) -> int:
-        count = conn.execute(
-            select(key_erasures.c.count).where(key_erasures.c.id == 1)
-        ).scalar_one_or_none()
-        return int(count or 0)
-
-    @staticmethod
-    def _read(conn: Connection, tokens: list[str]) -> tuple[dict[str, str], set[str]]:
-        """Stored wrapped keys of these tokens, and the tokens whose key was erased."""
+    def _read(conn: Connection, tokens: list[str]) -> tuple[int, dict[str, str], set[str]]:
+        """The erasure count, the stored wrapped keys of these tokens, and the tokens whose
+        key was erased; the count and the first tokens in one statement."""
         found: dict[str, str] = {}
         erased: set[str] = set()
-        for i in range(0, len(tokens), _CHUNK):
-            for token, wrapped in conn.execute(
-                select(subject_keys.c.token, subject_keys.c.wrapped_key).where(
-                    subject_keys.c.token.in_(tokens[i : i + _CHUNK])
-                )
-            ):
+        erasures = 0
+        for i in range(0, max(len(tokens), 1), _CHUNK):
+            query = _READ_KEYS if i == 0 else _READ_MORE_KEYS
+            for count, token, wrapped in conn.execute(query, {"t": tokens[i : i + _CHUNK]}):
+                erasures = int(count or 0) if i == 0 else erasures
+                if token is None:  # the count's row when no token has a key
+                    continue
                 if wrapped is None:
                     erased.add(token)
                 else:
                     found[token] = wrapped
-        return found, erased
+        return erasures, found, erased
 
     def _create(self, conn: Connection, tokens: list[str], erased: set[str]) -> dict[str, str]:
         """New keys for these tokens in one statement each for new and erased subjects; a
@@ -154,17 +153,15 @@ class SqlKeyStore:
             for t, w in made.items()
             if t not in erased
         ]
+        stored: dict[str, str] = {}
         if fresh:
-            conn.execute(_insert_ignoring_conflicts(conn), fresh)
-        renewed = [{"t": t, "w": w} for t, w in made.items() if t in erased]
+            inserted = conn.execute(_INSERT_KEYS[conn.dialect.name == "postgresql"], fresh)
+            stored = {t: made[t] for t in inserted.scalars()}
+        renewed = [{"t": t, "w": w, "at": now} for t, w in made.items() if t in erased]
         if renewed:
-            conn.execute(
-                update(subject_keys)
-                .where(subject_keys.c.token == bindparam("t"), subject_keys.c.wrapped_key.is_(None))
-                .values(wrapped_key=bindparam("w"), created_at=now),
-                renewed,
-            )
-        stored, _ = self._read(conn, tokens)
+            conn.execute(_RENEW_KEYS, renewed)
+        if others := sorted(set(tokens) - stored.keys()):  # renewed, or made by another writer
+            stored |= self._read(conn, others)[1]
         lost = set(tokens) - stored.keys()
         if lost:
             raise CryptoError(f"no data key could be made for {', '.join(sorted(lost))}")
@@ -179,11 +176,30 @@ class SqlKeyStore:
             ) from None
 
 
-def _insert_ignoring_conflicts(conn: Connection) -> Insert:
-    """INSERT of subject keys that leaves a token another writer gave a key alone."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(subject_keys).on_conflict_do_nothing(index_elements=["token"])
-    return sqlite.insert(subject_keys).on_conflict_do_nothing(index_elements=["token"])
+_ERASURES = select(key_erasures.c.count).where(key_erasures.c.id == 1).scalar_subquery()
+_ONE_ROW = select(literal(1).label("one")).subquery()
+_KEYS_OF = subject_keys.c.token.in_(bindparam("t", expanding=True))
+# the count on every row, and on one row of NULLs when no token has a key (an outer join
+# of a one-row table), so the count always comes back
+_READ_KEYS = select(_ERASURES, subject_keys.c.token, subject_keys.c.wrapped_key).select_from(
+    _ONE_ROW.outerjoin(subject_keys, _KEYS_OF)
+)
+_READ_MORE_KEYS = select(
+    literal(None).label("count"), subject_keys.c.token, subject_keys.c.wrapped_key
+).where(_KEYS_OF)
+# INSERT of new subject keys that leaves a token another writer gave a key alone; RETURNING
+# names the keys that went in (one multi-row statement), so only a lost race is read back
+_INSERT_KEYS = {
+    is_pg: dialect.insert(subject_keys)
+    .on_conflict_do_nothing(index_elements=["token"])
+    .returning(subject_keys.c.token)
+    for is_pg, dialect in ((True, postgresql), (False, sqlite))
+}
+_RENEW_KEYS = (
+    update(subject_keys)
+    .where(subject_keys.c.token == bindparam("t"), subject_keys.c.wrapped_key.is_(None))
+    .values(wrapped_key=bindparam("w"), created_at=bindparam("at"))
+)
 
 
 class FieldCipher:
@@ -206,17 +222,23 @@ class FieldCipher:
         if not tokens:
             return list(events)
         keys = self.keys.keys_in(conn, tokens)
+        # one call for every IV of the batch: each os.urandom call releases the GIL, which
+        # the writer thread then waits to get back while requests are being served
+        pool = os.urandom(12 * sum(1 for e in events for _ in _unsealed(e)))
+        ivs = iter([pool[i : i + 12] for i in range(0, len(pool), 12)])
         out = []
         for e in events:
             if not any(True for _ in _unsealed(e)):
                 out.append(e)
                 continue
             data = {
-                k: self._seal(keys[v.token], e.hub_id, v) if isinstance(v, Unsealed) else v
+                k: self._seal(keys[v.token], e.hub_id, v, next(ivs))
+                if isinstance(v, Unsealed)
+                else v
                 for k, v in e.data.items()
             }
             subjects = tuple(
-                replace(s, sealed=self._seal(keys[s.sealed.token], e.hub_id, s.sealed))
+                replace(s, sealed=self._seal(keys[s.sealed.token], e.hub_id, s.sealed, next(ivs)))
                 if isinstance(s.sealed, Unsealed)
                 else s
                 for s in e.subjects
@@ -224,8 +246,10 @@ class FieldCipher:
             out.append(replace(e, data=data, subjects=subjects))
         return out
 
-    def _seal(self, key: bytes, hub_id: str, value: Unsealed) -> dict[str, str]:
-        iv = os.urandom(12)
+    def _seal(
+        self, key: bytes, hub_id: str, value: Unsealed, iv: bytes | None = None
+    ) -> dict[str, str]:
+        iv = os.urandom(12) if iv is None else iv
         plaintext = json.dumps(value.value, separators=(",", ":")).encode()
         ct = AESGCM(key).encrypt(iv, plaintext, self._aad(hub_id, value.field))
         return {"$enc": "A256GCM", "kid": value.token, "iv": _b64(iv), "ct": _b64(ct)}

@@ -19,11 +19,15 @@ class Tokeniser:
         if len(key) < 32:
             raise ValueError("the subject-token key must be at least 32 bytes")
         self._key = key
+        # keyed once: each token copies it rather than deriving the HMAC pads from the key again
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def token(self, kind: str, *values: str) -> str:
         """HMAC over the parts, each length-prefixed so no two part lists read the same."""
         message = "".join(f"{len(part)}:{part}" for part in (kind, *values)).encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        mac = self._mac.copy()
+        mac.update(message)
+        digest = mac.digest()
         return "st_" + base64.b32encode(digest[:20]).decode().lower()
 
     def strong_tokens(self, ids: Identifiers) -> tuple[str, ...]:

@@ -19,6 +19,9 @@ from hub.domain.events import CanonicalEvent
 log = logging.getLogger(__name__)
 
 
+_Answer = tuple["asyncio.Future[AppendResult]", "AppendResult | BaseException"]
+
+
 @dataclass
 class _Pending:
     item: tuple[CanonicalEvent, str, str]
@@ -74,22 +77,27 @@ class BatchingAppender:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            results = self._store.append_many([p.item for p in batch])
+            results: list[AppendResult | BaseException] = list(
+                self._store.append_many([p.item for p in batch])
+            )
         except Exception as exc:  # every waiter learns its event was not stored
             log.exception("event-store batch of %d failed", len(batch))
-            for p in batch:
-                p.loop.call_soon_threadsafe(_set_exception, p.future, exc)
-            return
-        self.batches += 1
+            results = [exc] * len(batch)
+        else:
+            self.batches += 1
+        # one wake-up of each waiting loop for the whole batch, not one per request
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
         for p, result in zip(batch, results, strict=True):
-            p.loop.call_soon_threadsafe(_set_result, p.future, result)
+            by_loop.setdefault(p.loop, []).append((p.future, result))
+        for loop, answers in by_loop.items():
+            loop.call_soon_threadsafe(_answer, answers)
 
 
-def _set_result(future: asyncio.Future[AppendResult], result: AppendResult) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _set_exception(future: asyncio.Future[AppendResult], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _answer(answers: list[_Answer]) -> None:
+    for future, result in answers:
+        if future.done():  # its request was cancelled (the client went away)
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)

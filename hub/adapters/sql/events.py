@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.sql.schema import event_tokens, events, outbox
@@ -95,9 +95,11 @@ class SqlEventStore:
             known: dict[tuple[str, str], str] = {
                 (a, s): h
                 for a, s, h in conn.execute(
-                    select(events.c.agency_id, events.c.source_id, events.c.content_hash).where(
-                        events.c.source_id.in_({e.source_id for e, _, _ in items})
-                    )
+                    _KNOWN,
+                    {
+                        "agency_ids": sorted({e.agency_id for e, _, _ in items}),
+                        "source_ids": sorted({e.source_id for e, _, _ in items}),
+                    },
                 )
             }
             results: list[AppendResult] = []
@@ -114,28 +116,8 @@ class SqlEventStore:
             if self._sealer is not None and sealed:
                 sealed = self._sealer.seal_in(conn, sealed)
             new_rows = [_event_row(e, h) for e, (_, h, _) in zip(sealed, fresh, strict=True)]
-            new_topics = [t for _, _, t in fresh]
             if new_rows:
-                seqs = (
-                    conn.execute(
-                        insert(events).returning(events.c.seq, sort_by_parameter_order=True),
-                        new_rows,
-                    )
-                    .scalars()
-                    .all()
-                )
-                conn.execute(
-                    insert(outbox),
-                    [
-                        {
-                            "event_seq": seq,
-                            "topic": topic,
-                            "key": row["partition_key"],
-                            "value": row["body"],
-                        }
-                        for seq, topic, row in zip(seqs, new_topics, new_rows, strict=True)
-                    ],
-                )
+                _insert_with_outbox(conn, new_rows, [t for _, _, t in fresh])
         return results
 
     def _content_hash(self, agency_id: str, source_id: str) -> str | None:
@@ -235,6 +217,35 @@ class SqlEventStore:
                     select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
                 ).scalar_one()
             )
+
+
+# One statement each, whatever the batch's size: RETURNING makes SQLAlchemy send the rows
+# as one multi-row INSERT (insertmanyvalues) from its cached compiled form. The events'
+# seqs come back matched by hub_id, not by position: asking for parameter order instead
+# makes SQLite insert row by row, one round trip per event.
+# by agency and id, so the unique index (agency_id, source_id) answers it: by id alone it
+# read the whole table for every batch
+_KNOWN = select(events.c.agency_id, events.c.source_id, events.c.content_hash).where(
+    events.c.agency_id.in_(bindparam("agency_ids", expanding=True)),
+    events.c.source_id.in_(bindparam("source_ids", expanding=True)),
+)
+_INSERT_EVENTS = insert(events).returning(events.c.seq, events.c.hub_id)
+_INSERT_OUTBOX = insert(outbox).returning(outbox.c.seq)
+
+
+def _insert_with_outbox(conn: Connection, rows: list[dict[str, Any]], topics: list[str]) -> None:
+    """Insert the events and their outbox rows, the outbox in store (seq) order."""
+    seq_of = {hub_id: seq for seq, hub_id in conn.execute(_INSERT_EVENTS, rows)}
+    entries = sorted(
+        (seq_of[row["hub_id"]], topic, row) for row, topic in zip(rows, topics, strict=True)
+    )
+    conn.execute(
+        _INSERT_OUTBOX,
+        [
+            {"event_seq": seq, "topic": topic, "key": row["partition_key"], "value": row["body"]}
+            for seq, topic, row in entries
+        ],
+    )
 
 
 def events_for_tokens(conn: Connection, tokens: Sequence[str]) -> list[tuple[int, CanonicalEvent]]:
