@@ -45,6 +45,8 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from kafka.errors import KafkaError as AdminError  # kafka-python's, raised by topic creation
 
 from hub.adapters.kafka.embedded import connect_to_every_broker, watch_connections
@@ -336,8 +338,34 @@ class BrokerTimeout(TimeoutError):
 
 
 async def _send_all(producer: AIOKafkaProducer, messages: list[tuple[str, bytes, bytes]]) -> None:
-    """Publish (topic, value, key) messages in order; return once the broker acked them all."""
-    futures = [await producer.send(topic, value, key=key) for topic, value, key in messages]
+    """Publish (topic, value, key) messages in order; return once the broker acked them all.
+
+    Messages are packed into one record batch per partition (the producer's batch API): a
+    send per message asked the metadata for the topic's partitions each time, half the
+    relay's CPU. Each key goes to the partition the producer's own partitioner would choose
+    (murmur2 of the key over all partitions), so a family stays on its partition across
+    this change, and a partition's messages keep their order (its batches are sent in turn).
+    """
+    partitions: dict[str, tuple[list[int], list[int]]] = {}
+    for topic in dict.fromkeys(t for t, _, _ in messages):
+        every = sorted(await producer.partitions_for(topic))
+        partitions[topic] = (every, every)
+    choose = DefaultPartitioner()
+    open_batches: dict[tuple[str, int], BatchBuilder] = {}
+    futures = []
+    for topic, value, key in messages:
+        every, available = partitions[topic]
+        where = (topic, choose(key, every, available))
+        batch = open_batches.get(where)
+        if batch is None:
+            batch = open_batches[where] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it
+            futures.append(await producer.send_batch(batch, topic, partition=where[1]))
+            batch = open_batches[where] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError("an outbox message is larger than a whole record batch")
+    for (topic, partition), batch in open_batches.items():
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
     await asyncio.gather(*futures)
 
 
