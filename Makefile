@@ -30,13 +30,18 @@ lint: venv
 # its integration tests; worksteal keeps both cores busy while one sits in a long replay test.
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist worksteal
+# Bytecode is cached for test runs even where the environment sets PYTHONDONTWRITEBYTECODE
+# (__pycache__ is ignored by git): without it every xdist worker compiles and assertion-
+# rewrites the whole suite again (about 5 s of CPU each) and every hub process the tests
+# start (API, worker, CLI: well over a hundred) compiles the hub again (about 0.3 s each).
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
 
 test: lint
-	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) $(PYTEST_ARGS)
 
 # The fast subset: no broker, no process, no database server (well under a minute).
 test-unit: venv
-	$(PY) -m pytest $(XDIST) -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) -m "not integration" $(PYTEST_ARGS)
 
 # The replay from the topic through the worker's projector takes hours at a million events
 # (each batch rewrites whole family states); add it with REPLAY_ARGS= (empty).

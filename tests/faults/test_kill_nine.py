@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from hub.adapters.sql.principals import SqlPrincipalStore
 from hub.adapters.sql.schema import alerts, events, outbox, processed_events
 from hub.pipeline.projector import CONSUMER as PROJECTOR
 from producers.simulator import DEMO_AGENCIES, demo_stream
+from tests.cli import run_hub
 from tests.faults.hub_process import HubUp, LedgerSender, processes_mentioning
 from tests.integration.conftest import wait_for
 
@@ -58,13 +57,6 @@ def drained(engine: Engine) -> bool:
         return unsent == 0 and unapplied.scalar_one() == 0
 
 
-def hub_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args], env=env, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
-
-
 def test_nothing_acknowledged_is_lost_or_doubled_under_kill_9(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -72,7 +64,9 @@ def test_nothing_acknowledged_is_lost_or_doubled_under_kill_9(
     data_dir.mkdir()
     env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "HUB_DATABASE_URL": database_url,
            "HUB_API_PORT": str(free_port()), "HUB_CLOCK_CHECK_SECONDS": "3600",
-           "HUB_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "HUB_LOG_LEVEL": "WARNING",
+           # /readyz answers from checks run this often (5 s by default): the test waits on it
+           "HUB_READINESS_INTERVAL_SECONDS": "0.5"}  # fmt: skip
     env.pop("HUB_KAFKA_BOOTSTRAP", None)
     engine = make_engine(database_url)
     create_schema(engine)
@@ -153,9 +147,9 @@ def test_nothing_acknowledged_is_lost_or_doubled_under_kill_9(
     assert [k for k, n in same.items() if n > 1] == []
     engine.dispose()
 
-    replay = hub_command(env, "replay")
+    replay = run_hub("replay", env=env)  # in-process: the checks after the faults
     assert replay.returncode == 0, replay.stderr
     assert "read models unchanged" in replay.stdout, replay.stdout
     assert sender.reads > 0
-    verify = hub_command(env, "audit", "verify")
+    verify = run_hub("audit", "verify", env=env)
     assert verify.returncode == 0, verify.stdout + verify.stderr

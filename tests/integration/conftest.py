@@ -163,9 +163,15 @@ def running_hub_for(hub_settings: Settings) -> Iterator[RunningHub]:
         yield hub
     finally:
         hub.http.close()
-        if hub.worker is not None:
-            stop_process(hub.worker, "worker", 20)
+        # The worker is killed, not stopped: the test is over, every effect it made committed
+        # with its tracking row, and its group and topics are this test's own. A SIGTERM
+        # costs 3 s per test in faust's own stop (the graceful stop has its tests: the demo
+        # and tests/faults). The API stops meanwhile.
+        if hub.worker is not None and hub.worker.poll() is None:
+            hub.worker.kill()
         stop_process(api, "api", 20)
+        if hub.worker is not None:
+            hub.worker.wait(20)
         log.close()
 
 
@@ -175,6 +181,23 @@ def postgres_url() -> str:
     if not url:
         pytest.skip("HUB_TEST_POSTGRES_URL not set")
     return url
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its cheapest for passwords set and checked in this process: a hash or a
+    check at the hub's parameters (64 MiB, t=3) costs 0.2-0.6 s of CPU on a busy 2-core
+    machine, and the web tests log people in by the dozen. What they test (lock-outs, wrong
+    passwords, sessions, temporary passwords) does not depend on the cost. The hub's own
+    parameters are proven by tests/unit/test_logins.py, and every hub process a test starts
+    (API, `hub up`, the browser tests' server) still hashes with them."""
+    from argon2 import PasswordHasher
+
+    from hub.adapters.sql import logins
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(logins, "_hasher", cheap)
+    monkeypatch.setattr(logins, "_DUMMY_HASH", cheap.hash("not a password of anyone"))
 
 
 # --- the API in-process on a real SQLite database, without a broker -------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from hub.adapters.sql.progress import beat
 from hub.adapters.sql.schema import events, failed_events, outbox, processed_events
 from hub.pipeline.projector import CONSUMER
 from hub.services.readiness import check
-from tests.integration.conftest import Api, RunningHub, wait_for
+from hub.settings import Settings
+from tests.integration.conftest import Api, RunningHub, running_hub_for, wait_for
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RELAY_OK = {"broker_ok": True, "error": "", "down_seconds": 0.0}
@@ -105,8 +107,17 @@ def test_an_api_without_broker_is_alive_but_not_ready(api: Api) -> None:
     assert body["checks"]["relay"]["unsent"] == 0
 
 
+@pytest.fixture
+def quickly_checked_hub(hub_settings: Settings) -> Iterator[RunningHub]:
+    """A running hub whose API runs its readiness checks every 0.5 s, not every 5 s: /readyz
+    answers from the latest check, so the wait below is the hub's, not the interval's."""
+    yield from running_hub_for(hub_settings.replace(readiness_interval_seconds=0.5))
+
+
 @pytest.mark.integration
-def test_a_running_hub_becomes_ready(running_hub: RunningHub) -> None:
+def test_a_running_hub_becomes_ready(quickly_checked_hub: RunningHub) -> None:
+    running_hub = quickly_checked_hub
+
     def ready() -> dict | None:
         r = running_hub.http.get("/readyz")
         return r.json() if r.status_code == 200 else None
