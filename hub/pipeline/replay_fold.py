@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from multiprocessing.pool import AsyncResult
+from pathlib import Path
 from typing import Any
 
 from hub.adapters.sql.failed import Failure
@@ -55,12 +56,20 @@ class Folded:
     failures: list[Failure]
 
 
-def default_jobs() -> int:
-    """The processes this one may run on (its CPU affinity, which a container's cpuset sets)."""
+def default_jobs(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPUs this process may use: its affinity (a cpuset), capped by a container's CPU
+    limit (cgroup v2 cpu.max, "quota period" or "max period"), rounded up."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, -(-int(quota) // int(period)))
+    except (OSError, ValueError):  # no cgroup v2 here: the affinity it is
+        pass
+    return max(1, cpus)
 
 
 def fold_family(family: Family, areas: AreaBook, clock: datetime | None) -> Folded:
