@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.pipeline.replay_fold import default_jobs
+from tests.cli import run_hub
 
 AFFINITY = len(os.sched_getaffinity(0))
 
@@ -30,3 +31,13 @@ def test_a_container_cpu_limit_caps_the_fold_processes(
 
 def test_without_cgroup_v2_the_affinity_decides(tmp_path: Path) -> None:
     assert default_jobs(tmp_path / "absent") == AFFINITY
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_a_number_of_processes_below_one_is_refused_with_what_to_give(
+    tmp_path: Path, jobs: str
+) -> None:
+    ran = run_hub("replay", "--jobs", jobs, env={"HUB_DATA_DIR": str(tmp_path)})
+    assert ran.returncode == 2
+    assert "--jobs" in ran.stderr and "a whole number of at least 1" in ran.stderr
+    assert list(tmp_path.iterdir()) == []  # refused before any database was opened
