@@ -18,10 +18,10 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -105,16 +105,22 @@ def fold_families(
             yield family, fold_family(family, areas, clock)
         return
     # fork: the children start with the area book and clock in memory and never touch the
-    # parent's database connection (they only decode and fold)
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_given, initargs=(areas, clock)) as pool:
-        window: deque[tuple[list[Family], AsyncResult[list[Folded]]]] = deque()
+    # parent's database connection (they only decode and fold). A child that dies (killed
+    # for memory) breaks the pool: BrokenProcessPool ends the replay and rolls it back,
+    # where multiprocessing.Pool would wait for its result for ever, the transaction open.
+    pool = ProcessPoolExecutor(
+        jobs, multiprocessing.get_context("fork"), initializer=_given, initargs=(areas, clock)
+    )
+    try:
+        window: deque[tuple[list[Family], Future[list[Folded]]]] = deque()
         for chunk in _chunks(families):
-            window.append((chunk, pool.apply_async(_fold_chunk, (chunk,))))
+            window.append((chunk, pool.submit(_fold_chunk, chunk)))
             if len(window) >= IN_FLIGHT * jobs:
                 yield from _taken(*window.popleft())
         while window:
             yield from _taken(*window.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(families: Iterable[Family]) -> Iterator[list[Family]]:
@@ -130,10 +136,8 @@ def _chunks(families: Iterable[Family]) -> Iterator[list[Family]]:
         yield chunk
 
 
-def _taken(
-    chunk: list[Family], result: AsyncResult[list[Folded]]
-) -> Iterator[tuple[Family, Folded]]:
-    yield from zip(chunk, result.get(), strict=True)
+def _taken(chunk: list[Family], result: Future[list[Folded]]) -> Iterator[tuple[Family, Folded]]:
+    yield from zip(chunk, result.result(), strict=True)
 
 
 _AREAS: AreaBook | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,23 @@ def test_replay_in_several_processes_equals_replay_in_one(
 
 def counts(r: ReplayResult) -> tuple[int, int, int, int]:
     return r.events, r.families, r.alerts, r.failed
+
+
+def test_a_fold_process_that_dies_ends_the_replay_and_keeps_the_old_state(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_store(api)
+    engine = api.services.engine
+    before = state_digest(engine)
+    parent = os.getpid()
+    real = replay_fold.fold_family
+
+    def killed(family: replay_fold.Family, areas: AreaBook, clock: Any) -> Any:
+        if os.getpid() != parent:  # as the kernel ends a process out of memory
+            os._exit(9)
+        return real(family, areas, clock)
+
+    monkeypatch.setattr(replay_fold, "fold_family", killed)
+    with pytest.raises(BrokenProcessPool):  # not a replay waiting for ever, its transaction open
+        rebuild(engine, load_areas(), jobs=2)
+    assert state_digest(engine) == before  # rolled back: readers never saw a half replay
