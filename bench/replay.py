@@ -6,11 +6,13 @@ Writes bench/results/replay.json. Steps, on this machine:
    fake tokens, one clock tick a day) in arrival order, in SQLite event stores of about N/4,
    N/2 and N events (the first K families each, so events per family stay the same).
 2. replay from the store: hub.pipeline.replay.rebuild (what `hub replay` runs: linker over every
-event,
-   then every family folded and its rules run) in a child process per store, which reports
-   its rate, peak RSS (VmHWM) and the size of the derived tables. Memory per million families
-   comes from a least-squares line through (families, peak RSS) and the residuals tell whether
-   growth is linear.
+   event, then every family folded and its rules run) in a child process per store, which
+   reports its rate, peak RSS (VmHWM) and the size of the derived tables. Memory per million
+   families comes from a least-squares line through (families, peak RSS) and the residuals
+   tell whether growth is linear. That is with the first of --jobs fold processes (default 1,
+   then the CPU count); the largest store is replayed again, from a copy made before, with
+   each other --jobs value, and its digest compared (replay_from_store.by_jobs, with the load
+   average before and after each, since the machine may be shared).
 3. raw: the N events' stored JSON produced to one topic (keyed by family id, as the relay
    does), then consumed with aiokafka and nothing decoded, in several rounds; the best round
    is the baseline (the ratio is the least favourable to replay).
@@ -98,16 +100,32 @@ def derived_sizes(path: str) -> dict[str, Any]:
     return {t: v for t, v in out.items() if v["rows"]}
 
 
-def child_store(url: str) -> dict[str, Any]:
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def child_store(url: str, jobs: int = 1) -> dict[str, Any]:
+    import resource
+
     from hub.adapters.sql.db import make_engine
     from hub.pipeline.replay import rebuild, state_digest
 
     engine = make_engine(url)
     arg = _rules_arg(rebuild, _settings(url))
-    baseline = vm("VmRSS")
-    result = rebuild(engine, arg)
-    peak = vm("VmHWM")
+    # older replay code takes no jobs (the bench also runs on earlier commits)
+    kw = {"jobs": jobs} if "jobs" in inspect.signature(rebuild).parameters else {}
+    baseline, load_before, cpu = vm("VmRSS"), loadavg(), time.process_time()
+    result = rebuild(engine, arg, **kw)
+    peak, load_after, cpu = vm("VmHWM"), loadavg(), time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
+        "jobs": kw.get("jobs", 1),
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        # the fold processes: CPU seconds, and the largest one's peak RSS (ru_maxrss is in KiB)
+        "cpu_s": round(cpu, 1),  # this process's, comparable on a busy machine
+        "fold_processes_cpu_s": round(children.ru_utime + children.ru_stime, 1),
+        "fold_process_peak_rss_bytes": children.ru_maxrss * 1024,
         "events": result.events,
         "seconds": round(result.seconds, 2),
         "events_per_s": round(result.events / result.seconds, 1),
@@ -258,12 +276,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         (work / "staging.db").unlink()
         out["generate_seconds"] = round(time.perf_counter() - t0, 1)
         by_size = []
+        first, *others = args.jobs
         for url, n in stores:
-            log(f"{n} events stored; replaying them from the store")
-            by_size.append(run_child("store", url))
+            if (url, n) == stores[-1] and others:  # replayed again from the same start
+                copy_db(url[10:], work / "pristine.db")
+            log(f"{n} events stored; replaying them from the store, {first} fold process(es)")
+            by_size.append(run_child("store", url, str(first)))
             if (url, n) != stores[-1]:
                 Path(url[10:]).unlink()
         full = by_size[-1]
+        by_jobs = [_jobs_figures(full, full["digest"])]
+        for jobs in others:
+            copy_db(work / "pristine.db", url[10:])
+            log(f"{n} events again, {jobs} fold process(es)")
+            by_jobs.append(_jobs_figures(run_child("store", url, str(jobs)), full["digest"]))
         out |= {"events": n, "families": full["families"], "alerts": full["alerts"]}
 
         broker = EmbeddedBroker.start(work / "broker")
@@ -290,6 +316,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "ratio_to_raw_consume": round(ratio, 3),
                 "target_ratio": TARGET_RATIO,
                 "target_met": ratio >= TARGET_RATIO,
+                "jobs": first,
+                "by_jobs": [
+                    {**j, "ratio_to_raw_consume": round(j["events_per_s"] / raw_rate, 3)}
+                    for j in by_jobs
+                ],
             }
             if args.topic:
                 log("replaying the topic through the worker's projector")
@@ -309,6 +340,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)
     out["memory"] = memory(by_size)
     return out
+
+
+def copy_db(source: str | Path, target: str | Path) -> None:
+    """A consistent copy of an SQLite file in WAL mode (its -wal included), over target."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def _jobs_figures(run: dict[str, Any], digest: str) -> dict[str, Any]:
+    """One replay of the largest store: its fold processes, rate, load and digest check."""
+    keys = ("jobs", "events_per_s", "seconds", "cpu_s", "peak_rss_bytes", "fold_processes_cpu_s",
+            "fold_process_peak_rss_bytes", "loadavg_before", "loadavg_after")  # fmt: skip
+    return {k: run[k] for k in keys if k in run} | {"same_state": run["digest"] == digest}
 
 
 def memory(by_size: list[dict[str, Any]]) -> dict[str, Any]:
@@ -339,6 +389,13 @@ def memory(by_size: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def log(message: str) -> None:
     print(f"[bench.replay {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -358,13 +415,26 @@ def main() -> None:
         help="default: bench/results/replay.json for 1,000,000 events or more, else a file in "
         "TMPDIR (a quick check never overwrites the recorded figures)",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        nargs="+",
+        default=None,
+        help="fold processes of `hub replay --jobs`: the first for every store, each other "
+        "for the largest store again (default: 1, then the CPUs this process may use)",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         kind, *rest = args.child
-        result = child_store(*rest) if kind == "store" else child_topic(*rest[:3], int(rest[3]))
+        if kind == "store":
+            result = child_store(rest[0], *map(int, rest[1:]))
+        else:
+            result = child_topic(*rest[:3], int(rest[3]))
         print(json.dumps(result))
         return
+    if args.jobs is None:
+        args.jobs = list(dict.fromkeys([1, _cpus()]))
     result = run(args)
     quick = Path(tempfile.gettempdir()) / "hub-bench-replay-quick.json"
     out = Path(args.out) if args.out else RESULTS / "replay.json" if args.events >= FULL else quick

@@ -27,6 +27,17 @@ class CliError(Exception):
     """A command cannot go on; the message is the one line shown."""
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     from hub.adapters.sql.db import create_schema, make_engine
 
@@ -116,17 +127,20 @@ def cmd_ingress_key(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     from hub.adapters.rules_file import load_area_book
     from hub.pipeline.replay import rebuild, refill, state_digest
+    from hub.pipeline.replay_fold import default_jobs
 
     engine = _engine(settings)
     if args.refill:
         print(f"{refill(engine)} stored events queued for publishing again (the relay sends them)")
         return 0
     before = state_digest(engine)
-    result = rebuild(engine, load_area_book(settings))
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    result = rebuild(engine, load_area_book(settings), jobs=jobs)
     after = state_digest(engine)
     rate = result.events / result.seconds if result.seconds else 0.0
     print(
-        f"replayed {result.events} events in {result.seconds:.1f} s ({rate:,.0f}/s): "
+        f"replayed {result.events} events in {result.seconds:.1f} s ({rate:,.0f}/s, "
+        f"{jobs} fold process{'es' if jobs > 1 else ''}): "
         f"{result.families} families, {result.alerts} alerts; read models "
         f"{'unchanged' if before == after else 'CHANGED'} (digest {after[:16]})"
     )
@@ -262,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--refill",
         action="store_true",
         help="instead, republish every stored event to Kafka (a new or emptied broker)",
+    )
+    replay.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="processes that fold families (default: the CPUs this process may use; 1: all "
+        "in this process). The read models are the same whatever N",
     )
     replay.set_defaults(func=cmd_replay)
     sub.add_parser(

@@ -28,8 +28,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -64,14 +62,15 @@ from hub.adapters.sql.schema import (
 )
 from hub.domain.areas import AreaBook
 from hub.domain.events import CanonicalEvent
-from hub.domain.family import FamilyProjection, alert_status
+from hub.domain.family import FamilyProjection
 from hub.domain.internal import CLOCK_TICKED
-from hub.pipeline.alert_rows import alert_content, alerts_kept, keep_revisions, take_revisions
-from hub.pipeline.isolation import Unsettled, describe, is_infrastructure, isolate
+from hub.pipeline.alert_rows import alerts_kept, keep_revisions, take_revisions
+from hub.pipeline.isolation import Unsettled, describe, is_infrastructure
 from hub.pipeline.linking import Linker
 from hub.pipeline.projector import CONSUMER as PROJECTOR
 from hub.pipeline.projector import advance_clock
-from hub.pipeline.settle import Members, Settled, project_family, settle
+from hub.pipeline.replay_fold import Family, Folded, fold_families
+from hub.pipeline.settle import Members, project_family
 
 BATCH = 5000
 DERIVED = (
@@ -89,7 +88,9 @@ class ReplayResult:
     failed: int = 0  # events set apart (failed_events): `hub failed list`
 
 
-def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult:
+def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH, jobs: int = 1) -> ReplayResult:
+    """Make every derived table again from the store; jobs processes fold the families
+    (hub.pipeline.replay_fold: the same rows whatever their number)."""
     started = time.perf_counter()
     store = SqlEventStore(engine)
     linker = Linker(engine)
@@ -107,7 +108,7 @@ def rebuild(engine: Engine, areas: AreaBook, batch: int = BATCH) -> ReplayResult
             ]
             n += len(rows)
         final_clock = advance_clock(conn, ticks)
-        families, failures = _project_all(conn, areas, final_clock)
+        families, failures = _project_all(conn, areas, final_clock, jobs)
         _settle_failures(conn, failures)
         keep_revisions(conn, kept)
         raised = conn.execute(select(func.count()).select_from(alerts)).scalar()
@@ -124,32 +125,22 @@ def _settle_failures(conn: Connection, failures: list[Failure]) -> None:
     failed.record(conn, failures, now)
 
 
-Pending = tuple[Members, list[CanonicalEvent], Settled]
-
-
 def _project_all(
-    conn: Connection, areas: AreaBook, clock_at: datetime | None
+    conn: Connection, areas: AreaBook, clock_at: datetime | None, jobs: int = 1
 ) -> tuple[int, list[Failure]]:
     """Fold every family from its events (one pass sorted by family), settle each once, with
-    the events that cannot be applied set apart (hub.pipeline.isolation)."""
-    members = _members_by_family(conn)
+    the events that cannot be applied set apart (hub.pipeline.isolation); jobs processes fold
+    (hub.pipeline.replay_fold), this one reads and writes."""
     count = 0
     tracked: set[str] = set()
-    chunk: list[Pending] = []
+    chunk: list[tuple[Family, Folded]] = []
     failures: list[Failure] = []
-    for fid, evs in _events_by_family(conn):
-        m = next(members)
-        while m.family_id < fid:  # families whose tokens no stored event names (not expected)
-            m = next(members)
-        tracked |= {e.hub_id for e in evs}
-        empty = FamilyProjection.empty(fid)
-        try:
-            done = isolate(partial(settle, empty, members=m, areas=areas, clock=clock_at), evs)
-        except Unsettled as exc:  # not one event's fault: every event of the family set apart
-            failures += [Failure(e.hub_id, fid, *describe(exc.cause)) for e in evs]
+    families = _families(conn, tracked)
+    for family, done in fold_families(families, areas, clock_at, jobs):
+        failures += done.failures
+        if done.state is None:
             continue
-        failures += [Failure(e.hub_id, fid, *describe(x)) for e, x in done.failed]
-        chunk.append((m, done.applied, done.result))
+        chunk.append((family, done))
         count += 1
         if len(chunk) >= 1000:
             failures += _flush(conn, areas, clock_at, chunk)
@@ -164,8 +155,23 @@ def _project_all(
     return count, failures
 
 
+def _families(conn: Connection, tracked: set[str]) -> Iterator[Family]:
+    """Each family's members and stored events, in family order; every hub id met is added to
+    tracked."""
+    members = _members_by_family(conn)
+    for fid, evs in _events_by_family(conn):
+        m = next(members)
+        while m.family_id < fid:  # families whose tokens no stored event names (not expected)
+            m = next(members)
+        tracked.update(hub_id for hub_id, _ in evs)
+        yield Family(m, [body for _, body in evs])
+
+
 def _flush(
-    conn: Connection, areas: AreaBook, clock_at: datetime | None, chunk: list[Pending]
+    conn: Connection,
+    areas: AreaBook,
+    clock_at: datetime | None,
+    chunk: list[tuple[Family, Folded]],
 ) -> list[Failure]:
     """Write settled families and their alerts in bulk (the tables start empty). Should the
     database refuse a row, write the chunk family by family instead, setting apart the
@@ -178,7 +184,9 @@ def _flush(
         if is_infrastructure(exc):
             raise
     out: list[Failure] = []
-    for m, evs, _ in chunk:
+    for family, done in chunk:
+        m, failing = family.members, {f.hub_id for f in done.failures}
+        evs = [e for e in map(CanonicalEvent.from_json, family.bodies) if e.hub_id not in failing]
         start = (FamilyProjection.empty(m.family_id), evs, True)
         try:
             out += project_family(conn, areas, m, start, clock_at, careful=True).failures
@@ -187,20 +195,17 @@ def _flush(
     return out
 
 
-def _insert(conn: Connection, chunk: list[Pending]) -> None:
+def _insert(conn: Connection, chunk: list[tuple[Family, Folded]]) -> None:
     if not chunk:
         return
     now = datetime.now(UTC)
     projections = [
-        {"family_id": m.family_id, "membership": m.membership, "state": s.state,
-         "next_due": s.due, "updated_at": now}
-        for m, _, s in chunk
+        {"family_id": f.members.family_id, "membership": f.members.membership, "state": d.state,
+         "next_due": d.due, "updated_at": now}
+        for f, d in chunk
     ]  # fmt: skip
     conn.execute(insert(family_projections), projections)
-    found: list[tuple[str, dict[str, Any]]] = []
-    for _, _, s in chunk:
-        status = alert_status(s.projection)
-        found += [(a.alert_id, alert_content(a, status)) for a in s.alerts]
+    found = [row for _, d in chunk for row in d.alerts]
     if found:
         first = take_revisions(conn, len(found))
         conn.execute(
@@ -249,9 +254,9 @@ def _members_by_family(conn: Connection) -> Iterator[Members]:
         yield Members(current, person_of, frozenset(attached))
 
 
-def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[CanonicalEvent]]]:
-    """Each family's events in store order: those naming its tokens, and its attached
-    perpetrators' (the fold tells its own from links)."""
+def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Each family's events in store order (hub id, stored JSON): those naming its tokens, and
+    its attached perpetrators' (the fold tells its own from links)."""
     et = event_tokens.c
     home = select(subject_tokens.c.family_id.label("fid"), et.seq.label("seq")).join_from(
         event_tokens, subject_tokens, subject_tokens.c.token == et.token
@@ -261,22 +266,22 @@ def _events_by_family(conn: Connection) -> Iterator[tuple[str, list[CanonicalEve
     )
     both = union_all(home, cases).subquery()
     rows = conn.execute(
-        select(both.c.fid, events.c.seq, events.c.body)
+        select(both.c.fid, events.c.seq, events.c.hub_id, events.c.body)
         .join_from(both, events, events.c.seq == both.c.seq)
         .order_by(both.c.fid, events.c.seq)
         .execution_options(yield_per=10_000)
     )
     current: str | None = None
     seen: set[int] = set()
-    evs: list[CanonicalEvent] = []
-    for fid, seq, body in rows:
+    evs: list[tuple[str, str]] = []
+    for fid, seq, hub_id, body in rows:
         if fid != current:
             if current is not None:
                 yield current, evs
             current, seen, evs = fid, set(), []
         if seq not in seen:
             seen.add(seq)
-            evs.append(CanonicalEvent.from_json(body))
+            evs.append((hub_id, body))
     if current is not None:
         yield current, evs
 
