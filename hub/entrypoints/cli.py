@@ -134,7 +134,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{refill(engine)} stored events queued for publishing again (the relay sends them)")
         return 0
     before = state_digest(engine)
-    jobs = default_jobs() if args.jobs is None else args.jobs
+    jobs = 1 if args.jobs is None else min(args.jobs, default_jobs())  # never more than the CPUs
     result = rebuild(engine, load_area_book(settings), jobs=jobs)
     after = state_digest(engine)
     rate = result.events / result.seconds if result.seconds else 0.0
@@ -282,8 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=None,
         metavar="N",
-        help="processes that fold families (default: the CPUs this process may use; 1: all "
-        "in this process). The read models are the same whatever N",
+        help="processes that fold families (default 1: all in this process; linking stays in "
+        "one process and is most of the work, so more helped nothing on 2 cores). The read "
+        "models are the same whatever N; at most the CPUs this process may use",
     )
     replay.set_defaults(func=cmd_replay)
     sub.add_parser(
