@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -35,6 +36,15 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.05)  # polling interval of a condition wait with a deadline
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """wait_for inside an event loop: poll condition until true; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)  # polling interval of a condition wait with a deadline
 
 
 def read_topic(settings: Settings, topic: str, timeout: float = 30.0) -> list[bytes]:

@@ -20,7 +20,8 @@ from hub.adapters.sql.events import SqlEventStore
 from hub.adapters.sql.lease import SqlLease
 from hub.pipeline.relay import OutboxRelay
 from hub.settings import Settings
-from tests.integration.test_relay_recovery import hub_ids_on, store_events, until
+from tests.integration.conftest import until
+from tests.integration.test_relay_recovery import hub_ids_on, store_events
 
 pytestmark = pytest.mark.integration
 

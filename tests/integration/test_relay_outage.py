@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,9 @@ from hub.adapters.kafka.embedded import EmbeddedBroker, free_port
 from hub.adapters.sql.db import create_schema, make_engine
 from hub.adapters.sql.events import SqlEventStore
 from hub.pipeline.relay import OutboxRelay
+from tests.integration.conftest import until
 
 pytestmark = pytest.mark.integration
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)  # polling interval of a condition wait with a deadline
 
 
 def test_an_outage_is_one_line_and_its_end_another(

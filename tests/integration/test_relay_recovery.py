@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +25,10 @@ from hub.adapters.sql.events import OutboxRow, SqlEventStore
 from hub.domain.events import CanonicalEvent
 from hub.pipeline.relay import OutboxRelay
 from hub.settings import Settings
-from tests.integration.conftest import read_topic
+from tests.integration.conftest import read_topic, until
 from tests.unit.canonical import EVENT_TIME, canonical_event
 
 pytestmark = pytest.mark.integration
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)  # polling interval of a condition wait with a deadline
 
 
 def store_in(tmp_path: Path, cls: type[SqlEventStore] = SqlEventStore) -> SqlEventStore:
