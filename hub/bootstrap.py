@@ -131,7 +131,10 @@ def clock_ticker(services: Services) -> Ticker | None:
     if relay is None:
         return None
     topic = services.settings.topic(topics.EVENTS)
-    return Ticker(services.engine, topic, services.settings.clock_check_seconds, relay.wake)
+    return Ticker(
+        services.engine, topic, services.settings.clock_check_seconds, relay.wake,
+        active=relay.holds_lease,
+    )  # fmt: skip
 
 
 def feed_egress(services: Services) -> FeedEgress | None:

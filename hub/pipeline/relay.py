@@ -110,6 +110,10 @@ class OutboxRelay:
         self.failures = 0  # attempts to reach the broker that failed, since start
         self.producers_built = 0
 
+    def holds_lease(self) -> bool:
+        """Is this the relay that links and publishes (no lease: the only one)?"""
+        return self._lease is None or self._renew_at is not None
+
     def state(self) -> dict[str, Any]:
         """For readiness: can the relay publish, and if not, why and since when."""
         down = self._down_since

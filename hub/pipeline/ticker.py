@@ -4,7 +4,8 @@ Time rules (first contact overdue, next school day) never read the wall clock. T
 process checks, every HUB_CLOCK_CHECK_SECONDS, whether any family's next deadline lies
 before now and after the hub clock; if so it stores a tick at now, which the relay
 publishes like any event. The projector moves the clock forward and evaluates the families
-whose deadline passed; a replay meets the same ticks in the same places.
+whose deadline passed; a replay meets the same ticks in the same places. With several API
+processes on one store, only the one holding the relay lease checks, so one tick is stored.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ class Ticker:
         every: float,
         wake: Callable[[], None],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = SqlEventStore(engine)
+        self._active = active  # with several API processes: only the relay lease's holder ticks
         self._topic = topic
         self._every = every
         self._wake = wake
@@ -63,6 +66,8 @@ class Ticker:
                 await asyncio.wait_for(self._stop.wait(), self._every)
             if self._stop.is_set():
                 return
+            if not self._active():
+                continue
             try:
                 if await asyncio.to_thread(tick_if_due, self._store, self._topic, self._now()):
                     self._wake()
