@@ -100,9 +100,9 @@ class Linker:
         cases = cases_of(conn, tokens)
         out: dict[str, list[str]] = {}
         for e in evs:
-            fams = [cases[e.victim_token][0]] if e.subjects else [NO_SUBJECT]
-            fams += [f for s in e.subjects for f in cases[s.token] if f not in fams]
-            out[e.hub_id] = list(dict.fromkeys(fams))
+            first = cases[e.victim_token][0] if e.subjects else NO_SUBJECT
+            every = (f for s in e.subjects for f in cases[s.token])
+            out[e.hub_id] = list(dict.fromkeys((first, *every)))
         return out
 
 

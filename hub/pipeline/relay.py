@@ -350,24 +350,24 @@ async def _send_all(producer: AIOKafkaProducer, messages: list[tuple[str, bytes,
     (murmur2 of the key over all partitions), so a family stays on its partition across
     this change, and a partition's messages keep their order (its batches are sent in turn).
     """
-    partitions: dict[str, tuple[list[int], list[int]]] = {}
-    for topic in dict.fromkeys(t for t, _, _ in messages):
-        every = sorted(await producer.partitions_for(topic))
-        partitions[topic] = (every, every)
-    choose = DefaultPartitioner()
+    partitions = {
+        topic: sorted(await producer.partitions_for(topic))
+        for topic in dict.fromkeys(t for t, _, _ in messages)
+    }
+    choose = DefaultPartitioner()  # a key's partition depends on all partitions only
     open_batches: dict[tuple[str, int], BatchBuilder] = {}
     futures = []
     for topic, value, key in messages:
-        every, available = partitions[topic]
-        where = (topic, choose(key, every, available))
+        every = partitions[topic]
+        where = (topic, choose(key, every, every))
         batch = open_batches.get(where)
-        if batch is None:
-            batch = open_batches[where] = producer.create_batch()
-        if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it
+        if batch is not None and batch.append(key=key, value=value, timestamp=None) is not None:
+            continue
+        if batch is not None:  # full: send it and start the partition's next batch
             futures.append(await producer.send_batch(batch, topic, partition=where[1]))
-            batch = open_batches[where] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError("an outbox message is larger than a whole record batch")
+        batch = open_batches[where] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            raise ValueError("an outbox message is larger than a whole record batch")
     for (topic, partition), batch in open_batches.items():
         futures.append(await producer.send_batch(batch, topic, partition=partition))
     await asyncio.gather(*futures)

@@ -6,10 +6,11 @@ the views with the decisions."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from cachetools import LRUCache
@@ -79,18 +80,21 @@ def recipient_of(principal: Principal) -> Recipient:
     return Recipient(principal.principal_id, principal.role, principal.agency_id)
 
 
+def _all_but_hub_id(cls: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """Every field of the dataclass but the first, hub_id, as a tuple: read from the class,
+    so a field added to Item or Decision is compared (and copied) without anyone listing it."""
+    names = [f.name for f in fields(cls)]
+    assert names[0] == "hub_id", f"{cls.__name__} must name its item first"
+    return attrgetter(*names[1:])
+
+
+_alike = _all_but_hub_id(Decision)  # everything of a decision but the item it names
+_item_kind = _all_but_hub_id(Item)  # everything decide_disclosure may read of an item
+
+
 def _renamed(d: Decision, hub_id: str) -> Decision:
     """The same decision about another item (the constructor: dataclasses.replace is slower)."""
-    return Decision(
-        hub_id, d.outcome, d.view, d.fields, d.basis, d.consent_ref, d.consent_status,
-        d.override, d.reason, d.rule_line,
-    )  # fmt: skip
-
-
-def _alike(d: Decision) -> tuple[Any, ...]:
-    """Everything of a decision but the item it names."""
-    return (d.outcome, d.view, d.fields, d.basis, d.consent_ref, d.consent_status, d.override,
-            d.reason, d.rule_line)  # fmt: skip
+    return Decision(hub_id, *_alike(d))
 
 
 def decision_record(d: Decision) -> dict[str, Any]:
@@ -184,10 +188,10 @@ class PolicyPoint:
         items: Sequence[Item],
         override: Override | None = None,
     ) -> list[Decision]:
-        """One decision per item. decide_disclosure is pure and reads of an item only what is
-        in its key below (never its hub id but to name it), so items alike in all of that are
-        decided once and the decision copied with each one's hub id: a family of 2,000 events
-        holds a few dozen kinds."""
+        """One decision per item. decide_disclosure is pure and reads an item's hub id only
+        to name it, so items alike in every other field (and in the request granted for them)
+        are decided once and the decision copied with each one's hub id: a family of 2,000
+        events holds a few dozen kinds."""
         tokens = sorted({t for i in items for t in i.subjects})
         consents = self.consents_for(tokens)
         granted = self.requests.granted_items(principal.principal_id)
@@ -197,8 +201,7 @@ class PolicyPoint:
         out = []
         for i in items:
             by = granted.get(i.hub_id)
-            key = (i.event_type, i.agency_id, i.subjects, i.lawful_basis, i.consent_ref,
-                   i.data_fields, i.sealed_fields, by)  # fmt: skip
+            key = (_item_kind(i), by)
             d = alike.get(key)
             if d is None:
                 d = alike[key] = decide_disclosure(

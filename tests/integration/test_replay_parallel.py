@@ -33,6 +33,7 @@ from hub.pipeline import replay_fold
 from hub.pipeline.replay import ReplayResult, rebuild, state_digest
 from tests import builders as b
 from tests.integration.conftest import Api
+from tests.integration.test_linking import post
 from tests.processing import process_stored
 from tests.unit.family_builders import MONDAY, days
 from tests.unit.family_builders import incident as canonical_incident
@@ -47,12 +48,6 @@ UNCONTACTED_VICTIM = "st_testvictim_casey_placeholder"
 def api(any_db_api: Api) -> Api:
     """SQLite, and PostgreSQL when HUB_TEST_POSTGRES_URL is set."""
     return any_db_api
-
-
-def post(api: Api, headers: dict[str, str], *evs: dict[str, Any]) -> None:
-    for e in evs:
-        r = api.client.post("/v1/events", json=e, headers=headers)
-        assert r.status_code == 202, r.text
 
 
 def person(role: str, name: str = "Alex Example", **ids: str) -> dict[str, Any]:

@@ -219,16 +219,16 @@ class SqlEventStore:
             )
 
 
-# One statement each, whatever the batch's size: RETURNING makes SQLAlchemy send the rows
-# as one multi-row INSERT (insertmanyvalues) from its cached compiled form. The events'
-# seqs come back matched by hub_id, not by position: asking for parameter order instead
-# makes SQLite insert row by row, one round trip per event.
 # by agency and id, so the unique index (agency_id, source_id) answers it: by id alone it
 # read the whole table for every batch
 _KNOWN = select(events.c.agency_id, events.c.source_id, events.c.content_hash).where(
     events.c.agency_id.in_(bindparam("agency_ids", expanding=True)),
     events.c.source_id.in_(bindparam("source_ids", expanding=True)),
 )
+# One statement each, whatever the batch's size: RETURNING makes SQLAlchemy send the rows
+# as one multi-row INSERT (insertmanyvalues) from its cached compiled form. The events'
+# seqs come back matched by hub_id, not by position: asking for parameter order instead
+# makes SQLite insert row by row, one round trip per event.
 _INSERT_EVENTS = insert(events).returning(events.c.seq, events.c.hub_id)
 _INSERT_OUTBOX = insert(outbox).returning(outbox.c.seq)
 

@@ -68,6 +68,7 @@ class FamilyCache:
         self._engine = engine
         self._max = max_entries
         self._kept: OrderedDict[str, CachedFamily] = OrderedDict()
+        self._entries = 0  # timeline entries kept in all (what max_entries bounds)
         self._lock = threading.Lock()
 
     def find(self, family_id: str) -> FamilyFound | None:
@@ -98,10 +99,15 @@ class FamilyCache:
 
     def _keep(self, read: CachedFamily) -> None:
         with self._lock:
+            older = self._kept.pop(read.family_id, None)
+            if older is not None:
+                self._entries -= _size(older)
             self._kept[read.family_id] = read
-            self._kept.move_to_end(read.family_id)
-            while len(self._kept) > 1 and self._size() > self._max:
-                self._kept.popitem(last=False)
+            self._entries += _size(read)
+            while len(self._kept) > 1 and self._entries > self._max:
+                _, dropped = self._kept.popitem(last=False)
+                self._entries -= _size(dropped)
 
-    def _size(self) -> int:
-        return sum(len(f.projection.timeline) for f in self._kept.values())
+
+def _size(family: CachedFamily) -> int:
+    return len(family.projection.timeline)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hub.adapters.sql.db import as_utc
 from hub.adapters.sql.schema import relay_lease
 
 LAPSED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -116,7 +117,4 @@ class SqlLease:
             ).first()
         if found is None:
             return None
-        expires = found.expires_at
-        if expires.tzinfo is None:  # SQLite keeps no time zone: the hub writes UTC
-            expires = expires.replace(tzinfo=UTC)
-        return LeaseHolder(found.holder, expires)
+        return LeaseHolder(found.holder, as_utc(found.expires_at))
