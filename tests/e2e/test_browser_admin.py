@@ -109,3 +109,44 @@ def test_an_administrator_adds_an_agency_and_sees_its_key_once(
     page.goto(f"{base}/admin/rules?area=TEST-AREA")
     assert "Visible high risk" in page.content()
     accessible(page)
+
+
+def test_a_person_with_a_temporary_password_chooses_their_own_before_any_other_page(
+    api_only: str,
+    browser: Any,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    base = api_only
+    temporary = "TEST-temporary-password-0001"
+    engine = make_engine(Settings(data_dir=tmp_path / "data").effective_database_url)
+    people = SqlPrincipalStore(engine)
+    people.add("Chair Example", "person", "marac_chair", "TEST-MARAC-A", "TEST-AREA")
+    SqlLoginStore(engine).set_password("Chair Example", temporary, temporary=True)
+    engine.dispose()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/login?next=%2Fidentity")
+    page.fill("#name", "Chair Example")
+    page.fill("#password", temporary)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/account/password?next=%2Fidentity")
+    assert "temporary password" in page.locator(".govuk-inset-text").inner_text()
+    accessible(page)
+
+    page.goto(f"{base}/alerts")  # no other page works yet
+    page.wait_for_url(f"{base}/account/password?next=%2Falerts")
+
+    # A mistake first: the error summary links to the field to fix
+    page.fill("#current", temporary)
+    page.fill("#password", "TEST a new passphrase")
+    page.fill("#again", "TEST another passphrase")
+    page.click("button:has-text('Save your password')")
+    assert page.locator(".govuk-error-summary a[href='#again']").count() == 1
+    accessible(page)
+
+    page.fill("#current", temporary)
+    page.fill("#password", "TEST a new passphrase")
+    page.fill("#again", "TEST a new passphrase")
+    page.click("button:has-text('Save your password')")
+    page.wait_for_url(f"{base}/alerts")  # back where they were going, and every page works
+    accessible(page)
